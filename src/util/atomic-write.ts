@@ -1,0 +1,35 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, basename, join } from "node:path";
+import { randomBytes } from "node:crypto";
+
+/** Suffix marker of in-flight temp files; readers and listings ignore names containing it. */
+export const TEMP_MARKER = ".tmp-";
+
+/**
+ * Writes `data` to `path` so that a reader (or a crash) sees either the old file or the whole new one, never a
+ * part: the bytes go to a uniquely named temp file in the same directory, are flushed, then renamed over `path`
+ * (rename is atomic within a POSIX file system). Unique temp names let several processes write different files of
+ * one directory at once.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, options: { fsync?: boolean } = {}): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString("hex")}`);
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const fd = openSync(tmp, "w");
+  try {
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    if (options.fsync) fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}

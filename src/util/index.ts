@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./progress.js";
+export * from "./atomic-write.js";

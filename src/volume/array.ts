@@ -1,0 +1,384 @@
+/**
+ * A chunked zarr array (v2 or v3) on the local file system: open, create, read and write any region as typed arrays,
+ * and iterate over chunk-aligned blocks with a halo. Memory use is bounded by what the caller asks for: a region read
+ * allocates the region, block iteration one block at a time.
+ *
+ * Writes are atomic per chunk (temp file + rename) so a killed writer leaves each chunk old or new, and processes
+ * writing disjoint chunks never interfere. Two writers of the same chunk are not coordinated: the last rename wins.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { VolumeError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { decodeChunk, encodeChunk } from "./codecs.js";
+import { chunkKey, emitV2, emitV3, parseV2, parseV3, type ArrayMeta } from "./metadata.js";
+import { copyBox, fillBox } from "./ndcopy.js";
+import {
+  BYTES_PER_ELEMENT,
+  dataTypeOf,
+  product,
+  typedArrayFor,
+  viewAs,
+  type ArraySpec,
+  type Block,
+  type CodecSpec,
+  type DataType,
+  type NdArray,
+  type Selection,
+  type TypedArray,
+} from "./types.js";
+
+export interface BlockOptions {
+  /** Voxels of context added on each side of every block, per axis or one number for all. */
+  halo?: number | number[];
+  /** Restrict iteration to this region. */
+  selection?: Selection;
+  /** Block shape; default the chunk shape (one chunk per block). */
+  blockShape?: number[];
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new VolumeError("cannot read metadata file", { path, got: (e as NodeJS.ErrnoException).code ?? String(e) });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VolumeError("metadata file is not valid JSON", { path, got: (e as Error).message });
+  }
+}
+
+/** Reads a JSON file if it exists. */
+export function readJsonIfExists(path: string): unknown {
+  return existsSync(path) ? readJson(path) : undefined;
+}
+
+export class ZarrArray {
+  private constructor(
+    readonly path: string,
+    readonly meta: ArrayMeta,
+  ) {}
+
+  get shape(): number[] {
+    return this.meta.shape;
+  }
+  get chunks(): number[] {
+    return this.meta.chunks;
+  }
+  get dtype(): DataType {
+    return this.meta.dtype;
+  }
+  get zarrFormat(): 2 | 3 {
+    return this.meta.zarrFormat;
+  }
+  get codec(): CodecSpec {
+    return this.meta.codec;
+  }
+  get fillValue(): number {
+    return this.meta.fillValue;
+  }
+  get attributes(): Record<string, unknown> {
+    return this.meta.attributes;
+  }
+  get ndim(): number {
+    return this.meta.shape.length;
+  }
+
+  /** Opens a zarr v2 (`.zarray`) or v3 (`zarr.json`) array. */
+  static async open(path: string): Promise<ZarrArray> {
+    if (!existsSync(path)) throw new VolumeError("no zarr store at this path", { path, expected: "a folder with .zarray or zarr.json" });
+    if (existsSync(join(path, ".zarray"))) {
+      const meta = parseV2(join(path, ".zarray"), readJson(join(path, ".zarray")), readJsonIfExists(join(path, ".zattrs")));
+      return new ZarrArray(path, meta);
+    }
+    if (existsSync(join(path, "zarr.json"))) {
+      const json = readJson(join(path, "zarr.json")) as Record<string, unknown>;
+      if (json && json.node_type === "group")
+        throw new VolumeError("this is a zarr group, not an array", { path, field: "node_type", expected: "array", got: "group" });
+      return new ZarrArray(path, parseV3(join(path, "zarr.json"), json));
+    }
+    if (existsSync(join(path, ".zgroup")))
+      throw new VolumeError("this is a zarr group, not an array", { path, expected: "a folder with .zarray", got: ".zgroup" });
+    throw new VolumeError("no zarr array metadata", { path, expected: ".zarray (zarr v2) or zarr.json (zarr v3)" });
+  }
+
+  /** Creates an empty array (all chunks missing, reads return the fill value). */
+  static async create(path: string, spec: ArraySpec): Promise<ZarrArray> {
+    const { shape, chunks, dtype } = spec;
+    if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0))
+      throw new VolumeError("invalid array shape", { path, field: "shape", expected: "non-negative integers", got: JSON.stringify(shape) });
+    if (!Array.isArray(chunks) || chunks.length !== shape.length || !chunks.every((c) => Number.isInteger(c) && c > 0))
+      throw new VolumeError("invalid chunk shape", { path, field: "chunks", expected: `${shape.length} positive integers`, got: JSON.stringify(chunks) });
+    if (!(dtype in BYTES_PER_ELEMENT))
+      throw new VolumeError("unsupported dtype", { path, field: "dtype", expected: Object.keys(BYTES_PER_ELEMENT).join(", "), got: String(dtype) });
+    const exists = existsSync(join(path, ".zarray")) || existsSync(join(path, "zarr.json"));
+    if (exists && !spec.overwrite) throw new VolumeError("an array already exists here", { path, expected: "an empty location, or overwrite: true" });
+    if (exists) rmSync(path, { recursive: true, force: true });
+    const zarrFormat = spec.zarrFormat ?? 2;
+    const meta: ArrayMeta = {
+      zarrFormat,
+      shape: [...shape],
+      chunks: [...chunks],
+      dtype,
+      littleEndian: true,
+      fillValue: spec.fillValue ?? 0,
+      codec: spec.codec ?? { name: "blosc", cname: "lz4", clevel: 5, shuffle: "byte" },
+      separator: "/",
+      keyPrefix: zarrFormat === 3 ? "c" : "",
+      dimensionNames: spec.dimensionNames,
+      attributes: { ...(spec.attributes ?? {}) },
+    };
+    mkdirSync(path, { recursive: true });
+    if (zarrFormat === 2) {
+      writeFileAtomic(join(path, ".zarray"), JSON.stringify(emitV2(meta), null, 2));
+      const attrs = meta.dimensionNames ? { ...meta.attributes, _ARRAY_DIMENSIONS: meta.dimensionNames } : meta.attributes;
+      if (Object.keys(attrs).length) writeFileAtomic(join(path, ".zattrs"), JSON.stringify(attrs, null, 2));
+    } else {
+      writeFileAtomic(join(path, "zarr.json"), JSON.stringify(emitV3(meta), null, 2));
+    }
+    return new ZarrArray(path, meta);
+  }
+
+  /** Replaces the user attributes (atomically). */
+  async setAttributes(attributes: Record<string, unknown>): Promise<void> {
+    this.meta.attributes = { ...attributes };
+    if (this.meta.zarrFormat === 2) writeFileAtomic(join(this.path, ".zattrs"), JSON.stringify(attributes, null, 2));
+    else writeFileAtomic(join(this.path, "zarr.json"), JSON.stringify(emitV3(this.meta), null, 2));
+  }
+
+  /** Number of chunks along each axis. */
+  chunkGrid(): number[] {
+    return this.meta.shape.map((s, i) => Math.ceil(s / this.meta.chunks[i]!));
+  }
+
+  chunkKey(coords: readonly number[]): string {
+    return chunkKey(this.meta, coords);
+  }
+
+  chunkPath(coords: readonly number[]): string {
+    return join(this.path, ...this.chunkKey(coords).split("/"));
+  }
+
+  /** True when the chunk has been written (missing chunks read as the fill value). */
+  hasChunk(coords: readonly number[]): boolean {
+    return existsSync(this.chunkPath(coords));
+  }
+
+  private chunkElements(): number {
+    return product(this.meta.chunks);
+  }
+
+  /** Decodes one stored chunk (full chunk shape, edge chunks padded); null when the chunk was never written. */
+  async readChunk(coords: readonly number[]): Promise<TypedArray | null> {
+    if (this.meta.foreignCodecs) throw new VolumeError("chunk-level access needs a codec pipeline we decode ourselves", { path: this.path });
+    const file = this.chunkPath(coords);
+    let buf: Uint8Array;
+    try {
+      buf = readFileSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new VolumeError("cannot read chunk", { path: file, location: this.chunkKey(coords), got: String(e) });
+    }
+    const n = this.chunkElements();
+    const bytes = await decodeChunk(buf, this.meta.codec, this.meta.dtype, n * BYTES_PER_ELEMENT[this.meta.dtype], `${file} (chunk ${this.chunkKey(coords)})`);
+    return this.bytesToTyped(bytes, n);
+  }
+
+  private bytesToTyped(bytes: Uint8Array, n: number): TypedArray {
+    const bpe = BYTES_PER_ELEMENT[this.meta.dtype];
+    let b = bytes;
+    if (b.byteOffset % bpe !== 0) b = b.slice();
+    if (!this.meta.littleEndian && bpe > 1) {
+      if (b === bytes) b = b.slice();
+      for (let i = 0; i < b.length; i += bpe) b.subarray(i, i + bpe).reverse();
+    }
+    return viewAs(this.meta.dtype, b.buffer, b.byteOffset, n);
+  }
+
+  /** Encodes and atomically writes one full chunk (chunk-shaped data, edge chunks padded). */
+  async writeChunk(coords: readonly number[], data: TypedArray): Promise<void> {
+    if (dataTypeOf(data) !== this.meta.dtype)
+      throw new VolumeError("dtype mismatch", { path: this.path, location: this.chunkKey(coords), expected: this.meta.dtype, got: dataTypeOf(data) });
+    if (data.length !== this.chunkElements())
+      throw new VolumeError("chunk data has the wrong size", { path: this.path, location: this.chunkKey(coords), expected: `${this.chunkElements()} elements`, got: String(data.length) });
+    if (!this.meta.littleEndian) throw new VolumeError("writing big-endian arrays is not supported", { path: this.path });
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const enc = await encodeChunk(bytes, this.meta.codec, this.meta.dtype);
+    writeFileAtomic(this.chunkPath(coords), enc);
+  }
+
+  /** Full selection of the array. */
+  fullSelection(): Selection {
+    return this.meta.shape.map((s) => [0, s] as [number, number]);
+  }
+
+  checkSelection(sel: Selection, what = "selection"): void {
+    const shape = this.meta.shape;
+    const ok =
+      sel.length === shape.length &&
+      sel.every(([a, b], i) => Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b <= shape[i]! && a <= b);
+    if (!ok)
+      throw new VolumeError("region out of bounds", {
+        path: this.path,
+        field: what,
+        expected: `${shape.length} ranges [start, stop) within shape [${shape.join(", ")}]`,
+        got: JSON.stringify(sel),
+      });
+  }
+
+  /** Chunk coordinates of every chunk overlapping the selection, in C order. */
+  chunksOverlapping(sel: Selection): number[][] {
+    const ranges = sel.map(([a, b], i) => {
+      const c = this.meta.chunks[i]!;
+      return b > a ? [Math.floor(a / c), Math.ceil(b / c)] : [0, 0];
+    });
+    const out: number[][] = [];
+    const n = ranges.length;
+    if (ranges.some(([a, b]) => b! <= a!)) return out;
+    const idx = ranges.map(([a]) => a!);
+    for (;;) {
+      out.push([...idx]);
+      let ax = n - 1;
+      while (ax >= 0) {
+        if (++idx[ax]! < ranges[ax]![1]!) break;
+        idx[ax] = ranges[ax]![0]!;
+        ax--;
+      }
+      if (ax < 0) return out;
+    }
+  }
+
+  /** Reads a region into a new typed array. */
+  async read(selection?: Selection): Promise<NdArray> {
+    const sel = selection ?? this.fullSelection();
+    this.checkSelection(sel);
+    if (this.meta.foreignCodecs) return readWithZarrita(this, sel);
+    const outShape = sel.map(([a, b]) => b - a);
+    const out = typedArrayFor(this.meta.dtype, product(outShape));
+    if (this.meta.fillValue !== 0) out.fill(this.meta.fillValue);
+    const chunkShape = this.meta.chunks;
+    for (const coords of this.chunksOverlapping(sel)) {
+      const chunk = await this.readChunk(coords);
+      if (!chunk) continue;
+      const srcStart: number[] = [];
+      const dstStart: number[] = [];
+      const extent: number[] = [];
+      for (let i = 0; i < coords.length; i++) {
+        const c0 = coords[i]! * chunkShape[i]!;
+        const lo = Math.max(c0, sel[i]![0]);
+        const hi = Math.min(c0 + chunkShape[i]!, sel[i]![1]);
+        srcStart.push(lo - c0);
+        dstStart.push(lo - sel[i]![0]);
+        extent.push(hi - lo);
+      }
+      copyBox(chunk, chunkShape, srcStart, out, outShape, dstStart, extent);
+    }
+    return { data: out, shape: outShape };
+  }
+
+  /** Writes `data` with its origin at `start`. Chunks covered only in part are read, updated and rewritten. */
+  async write(start: readonly number[], data: NdArray): Promise<void> {
+    const sel: Selection = start.map((s, i) => [s, s + (data.shape[i] ?? 0)] as [number, number]);
+    if (data.shape.length !== this.ndim) throw new VolumeError("data has the wrong number of dimensions", { path: this.path, expected: String(this.ndim), got: String(data.shape.length) });
+    this.checkSelection(sel, "write region");
+    if (dataTypeOf(data.data) !== this.meta.dtype)
+      throw new VolumeError("dtype mismatch", { path: this.path, expected: this.meta.dtype, got: dataTypeOf(data.data) });
+    if (data.data.length !== product(data.shape))
+      throw new VolumeError("data length does not match its shape", { path: this.path, expected: String(product(data.shape)), got: String(data.data.length) });
+    const cs = this.meta.chunks;
+    for (const coords of this.chunksOverlapping(sel)) {
+      const srcStart: number[] = [];
+      const dstStart: number[] = [];
+      const extent: number[] = [];
+      let whole = true;
+      for (let i = 0; i < coords.length; i++) {
+        const c0 = coords[i]! * cs[i]!;
+        const c1 = Math.min(c0 + cs[i]!, this.meta.shape[i]!);
+        const lo = Math.max(c0, sel[i]![0]);
+        const hi = Math.min(c1, sel[i]![1]);
+        if (lo !== c0 || hi !== c1) whole = false;
+        srcStart.push(lo - sel[i]![0]);
+        dstStart.push(lo - c0);
+        extent.push(hi - lo);
+      }
+      let chunk: TypedArray | null = whole ? null : await this.readChunk(coords);
+      if (!chunk) {
+        chunk = typedArrayFor(this.meta.dtype, this.chunkElements());
+        if (this.meta.fillValue !== 0) chunk.fill(this.meta.fillValue);
+      }
+      copyBox(data.data, data.shape, srcStart, chunk, cs, dstStart, extent);
+      await this.writeChunk(coords, chunk);
+    }
+  }
+
+  /**
+   * Chunk-aligned blocks over the array (or a selection), each with `halo` voxels of context read from neighbours.
+   * One block is in memory at a time.
+   */
+  async *blocks(options: BlockOptions = {}): AsyncGenerator<Block> {
+    const sel = options.selection ?? this.fullSelection();
+    this.checkSelection(sel);
+    const n = this.ndim;
+    const halo = typeof options.halo === "number" ? new Array<number>(n).fill(options.halo) : options.halo ?? new Array<number>(n).fill(0);
+    const bs = options.blockShape ?? this.meta.chunks;
+    if (bs.length !== n || bs.some((b) => !Number.isInteger(b) || b < 1))
+      throw new VolumeError("invalid block shape", { path: this.path, field: "blockShape", expected: `${n} positive integers`, got: JSON.stringify(bs) });
+    // Blocks are aligned to the block grid (which is the chunk grid by default) so each chunk is decoded once.
+    const starts = sel.map(([a, b], i) => {
+      const s: number[] = [];
+      for (let x = Math.floor(a / bs[i]!) * bs[i]!; x < b; x += bs[i]!) s.push(x);
+      return s;
+    });
+    if (starts.some((s) => s.length === 0)) return;
+    const idx = new Array<number>(n).fill(0);
+    for (;;) {
+      const core: Selection = idx.map((k, i) => {
+        const s = starts[i]![k]!;
+        return [Math.max(s, sel[i]![0]), Math.min(s + bs[i]!, sel[i]![1])] as [number, number];
+      });
+      const read: Selection = core.map(([a, b], i) => [Math.max(0, a - halo[i]!), Math.min(this.meta.shape[i]!, b + halo[i]!)] as [number, number]);
+      const data = await this.read(read);
+      yield { core, read, data };
+      let ax = n - 1;
+      while (ax >= 0) {
+        if (++idx[ax]! < starts[ax]!.length) break;
+        idx[ax] = 0;
+        ax--;
+      }
+      if (ax < 0) return;
+    }
+  }
+
+  /** Size in bytes of the decoded array. */
+  nbytes(): number {
+    return product(this.meta.shape) * BYTES_PER_ELEMENT[this.meta.dtype];
+  }
+
+  /** Bytes on disk of the stored chunks (a sum over files; cheap only for small arrays). */
+  storedBytes(): number {
+    let total = 0;
+    for (const c of this.chunksOverlapping(this.fullSelection())) {
+      try {
+        total += statSync(this.chunkPath(c)).size;
+      } catch {
+        /* missing chunk */
+      }
+    }
+    return total;
+  }
+}
+
+/** Reads arrays whose codec pipeline we do not implement (sharding, transpose, crc32c) through zarrita. */
+async function readWithZarrita(arr: ZarrArray, sel: Selection): Promise<NdArray> {
+  const zarr = await import("zarrita");
+  const { default: FileSystemStore } = await import("@zarrita/storage/fs");
+  const store = new FileSystemStore(arr.path);
+  const node = await zarr.open.v3(zarr.root(store), { kind: "array" });
+  const res = await zarr.get(node, sel.map(([a, b]) => zarr.slice(a, b)));
+  return { data: res.data as unknown as TypedArray, shape: [...res.shape] };
+}
+
+export { fillBox };

@@ -1,0 +1,9 @@
+/**
+ * Chunked volume store: zarr v2/v3 arrays and OME-Zarr 0.4/0.5 images with physical units, bounded-memory region
+ * and block access, pyramids, and importers for beamline TIFF stacks and HDF5 files.
+ */
+export * from "./types.js";
+export { ZarrArray, type BlockOptions } from "./array.js";
+export { OmeImage, LabelImage, type OmeImageSpec, type OmeVersion, type ExperimentMetadata, type LabelClass, type OpenOptions } from "./ome.js";
+export { buildPyramid, downsampleMean, downsampleMode } from "./pyramid.js";
+export { copyBox, fillBox } from "./ndcopy.js";

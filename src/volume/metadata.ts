@@ -1,0 +1,276 @@
+/**
+ * Zarr array metadata, v2 (`.zarray` + `.zattrs`) and v3 (`zarr.json`), parsed into one internal form and emitted back.
+ * Parsing checks every field it relies on, so a malformed store fails here with the file and field named rather than
+ * later with a wrong read.
+ */
+import { VolumeError } from "../util/errors.js";
+import type { CodecSpec, DataType } from "./types.js";
+
+export interface ArrayMeta {
+  zarrFormat: 2 | 3;
+  shape: number[];
+  chunks: number[];
+  dtype: DataType;
+  /** Byte order of the stored chunks. */
+  littleEndian: boolean;
+  fillValue: number;
+  codec: CodecSpec;
+  /** Separator between chunk indices in keys ("." or "/"). */
+  separator: "." | "/";
+  /** Key prefix before the chunk indices: "" for v2, "c" for v3 default encoding. */
+  keyPrefix: string;
+  dimensionNames?: string[];
+  attributes: Record<string, unknown>;
+  /** v3 codecs we do not decode ourselves (sharding, transpose, ...): reads go through zarrita. */
+  foreignCodecs?: boolean;
+}
+
+const V2_DTYPES: Record<string, DataType> = {
+  u1: "uint8",
+  i1: "int8",
+  u2: "uint16",
+  i2: "int16",
+  u4: "uint32",
+  i4: "int32",
+  f4: "float32",
+  f8: "float64",
+};
+
+const V2_CODE: Record<DataType, string> = {
+  uint8: "|u1",
+  int8: "|i1",
+  uint16: "<u2",
+  int16: "<i2",
+  uint32: "<u4",
+  int32: "<i4",
+  float32: "<f4",
+  float64: "<f8",
+};
+
+const V3_DTYPES = new Set<DataType>(["uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"]);
+
+const SHUFFLE_V2: Record<number, "none" | "byte" | "bit"> = { 0: "none", 1: "byte", 2: "bit" };
+const SHUFFLE_V3: Record<string, "none" | "byte" | "bit"> = { noshuffle: "none", shuffle: "byte", bitshuffle: "bit" };
+
+function fail(path: string, field: string, expected: string, got: unknown): never {
+  throw new VolumeError("invalid zarr metadata", { path, field, expected, got: JSON.stringify(got) });
+}
+
+function intArray(path: string, field: string, v: unknown): number[] {
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) fail(path, field, "array of non-negative integers", v);
+  return v as number[];
+}
+
+function fillNumber(path: string, v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === "number") return v;
+  if (v === "NaN") return NaN;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  return fail(path, "fill_value", "a number, null, or NaN/Infinity string", v);
+}
+
+function v2Codec(path: string, c: unknown): CodecSpec {
+  if (c === null || c === undefined) return { name: "raw" };
+  if (typeof c !== "object") fail(path, "compressor", "null or a numcodecs config object", c);
+  const o = c as Record<string, unknown>;
+  switch (o.id) {
+    case "blosc": {
+      const cname = o.cname;
+      if (cname !== "lz4" && cname !== "lz4hc" && cname !== "zstd" && cname !== "blosclz" && cname !== "zlib")
+        fail(path, "compressor.cname", "lz4, lz4hc, zstd, blosclz or zlib", cname);
+      const shuffle = SHUFFLE_V2[Number(o.shuffle ?? 1)];
+      if (!shuffle) fail(path, "compressor.shuffle", "0, 1 or 2", o.shuffle);
+      return { name: "blosc", cname, clevel: Number(o.clevel ?? 5), shuffle };
+    }
+    case "zstd":
+      return { name: "zstd", level: Number(o.level ?? 1) };
+    case "gzip":
+    case "zlib":
+      return { name: o.id, level: Number(o.level ?? 1) };
+    default:
+      return fail(path, "compressor.id", "one of blosc, zstd, gzip, zlib or null (raw)", o.id);
+  }
+}
+
+export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMeta {
+  if (typeof zarray !== "object" || zarray === null) fail(path, ".zarray", "a JSON object", zarray);
+  const m = zarray as Record<string, unknown>;
+  if (m.zarr_format !== 2) fail(path, "zarr_format", "2", m.zarr_format);
+  const shape = intArray(path, "shape", m.shape);
+  const chunks = intArray(path, "chunks", m.chunks);
+  if (chunks.length !== shape.length || chunks.some((c) => c < 1)) fail(path, "chunks", `${shape.length} positive integers`, m.chunks);
+  if (typeof m.dtype !== "string") fail(path, "dtype", "a numpy type string such as <u2", m.dtype);
+  const code = m.dtype.slice(1);
+  const dtype = V2_DTYPES[code];
+  if (!dtype) fail(path, "dtype", "one of |u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8 (or big-endian >)", m.dtype);
+  if (m.order !== undefined && m.order !== "C") fail(path, "order", "C", m.order);
+  if (m.filters !== undefined && m.filters !== null && !(Array.isArray(m.filters) && m.filters.length === 0))
+    fail(path, "filters", "null (filters are not supported)", m.filters);
+  const sep = m.dimension_separator ?? ".";
+  if (sep !== "." && sep !== "/") fail(path, "dimension_separator", '"." or "/"', sep);
+  const attributes = (zattrs && typeof zattrs === "object" ? zattrs : {}) as Record<string, unknown>;
+  const dimNames = attributes._ARRAY_DIMENSIONS;
+  return {
+    zarrFormat: 2,
+    shape,
+    chunks,
+    dtype,
+    littleEndian: m.dtype[0] !== ">",
+    fillValue: fillNumber(path, m.fill_value),
+    codec: v2Codec(path, m.compressor),
+    separator: sep,
+    keyPrefix: "",
+    dimensionNames: Array.isArray(dimNames) ? (dimNames as string[]) : undefined,
+    attributes,
+  };
+}
+
+export function parseV3(path: string, json: unknown): ArrayMeta {
+  if (typeof json !== "object" || json === null) fail(path, "zarr.json", "a JSON object", json);
+  const m = json as Record<string, unknown>;
+  if (m.zarr_format !== 3) fail(path, "zarr_format", "3", m.zarr_format);
+  if (m.node_type !== "array") fail(path, "node_type", "array", m.node_type);
+  const shape = intArray(path, "shape", m.shape);
+  const grid = m.chunk_grid as { name?: string; configuration?: { chunk_shape?: unknown } } | undefined;
+  if (!grid || grid.name !== "regular") fail(path, "chunk_grid.name", "regular", grid?.name);
+  const chunks = intArray(path, "chunk_grid.configuration.chunk_shape", grid.configuration?.chunk_shape);
+  if (chunks.length !== shape.length) fail(path, "chunk_grid.configuration.chunk_shape", `${shape.length} entries`, chunks);
+  const dtype = m.data_type as DataType;
+  if (!V3_DTYPES.has(dtype)) fail(path, "data_type", [...V3_DTYPES].join(", "), m.data_type);
+  const enc = (m.chunk_key_encoding ?? { name: "default" }) as { name?: string; configuration?: { separator?: string } };
+  let separator: "." | "/";
+  let keyPrefix: string;
+  if (enc.name === "default") {
+    separator = (enc.configuration?.separator ?? "/") as "." | "/";
+    keyPrefix = "c";
+  } else if (enc.name === "v2") {
+    separator = (enc.configuration?.separator ?? ".") as "." | "/";
+    keyPrefix = "";
+  } else return fail(path, "chunk_key_encoding.name", "default or v2", enc.name);
+  if (!Array.isArray(m.codecs)) fail(path, "codecs", "an array of codec objects", m.codecs);
+  let littleEndian = true;
+  let codec: CodecSpec = { name: "raw" };
+  let foreign = false;
+  let compressors = 0;
+  for (const c of m.codecs as Array<{ name?: string; configuration?: Record<string, unknown> }>) {
+    const cfg = c.configuration ?? {};
+    switch (c.name) {
+      case "bytes":
+        littleEndian = cfg.endian !== "big";
+        break;
+      case "blosc": {
+        const shuffle = SHUFFLE_V3[String(cfg.shuffle ?? "noshuffle")];
+        if (!shuffle) fail(path, "codecs[blosc].shuffle", "noshuffle, shuffle or bitshuffle", cfg.shuffle);
+        codec = { name: "blosc", cname: cfg.cname as "lz4", clevel: Number(cfg.clevel ?? 5), shuffle };
+        compressors++;
+        break;
+      }
+      case "zstd":
+        codec = { name: "zstd", level: Number(cfg.level ?? 0) };
+        compressors++;
+        break;
+      case "gzip":
+        codec = { name: "gzip", level: Number(cfg.level ?? 1) };
+        compressors++;
+        break;
+      case "crc32c":
+      case "transpose":
+      case "sharding_indexed":
+        foreign = true;
+        break;
+      default:
+        fail(path, "codecs", "bytes, blosc, zstd, gzip, crc32c, transpose or sharding_indexed", c.name);
+    }
+  }
+  if (compressors > 1) foreign = true;
+  const attributes = (m.attributes ?? {}) as Record<string, unknown>;
+  return {
+    zarrFormat: 3,
+    shape,
+    chunks,
+    dtype,
+    littleEndian,
+    fillValue: fillNumber(path, m.fill_value),
+    codec,
+    separator,
+    keyPrefix,
+    dimensionNames: Array.isArray(m.dimension_names) ? (m.dimension_names as string[]) : undefined,
+    attributes,
+    foreignCodecs: foreign || undefined,
+  };
+}
+
+function bloscV2(c: Extract<CodecSpec, { name: "blosc" }>): Record<string, unknown> {
+  const shuffle = c.shuffle === "none" ? 0 : c.shuffle === "bit" ? 2 : 1;
+  return { id: "blosc", cname: c.cname, clevel: c.clevel ?? 5, shuffle, blocksize: 0 };
+}
+
+/** `.zarray` for a new v2 array. Fill values that JSON cannot hold are written as numpy's strings. */
+export function emitV2(meta: ArrayMeta): Record<string, unknown> {
+  const c = meta.codec;
+  const compressor =
+    c.name === "raw"
+      ? null
+      : c.name === "blosc"
+        ? bloscV2(c)
+        : c.name === "zstd"
+          ? { id: "zstd", level: c.level ?? 3 }
+          : { id: c.name, level: c.level ?? 5 };
+  return {
+    zarr_format: 2,
+    shape: meta.shape,
+    chunks: meta.chunks,
+    dtype: V2_CODE[meta.dtype],
+    compressor,
+    fill_value: jsonFill(meta.fillValue),
+    order: "C",
+    filters: null,
+    dimension_separator: meta.separator,
+  };
+}
+
+function jsonFill(v: number): number | string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return v;
+}
+
+export function emitV3(meta: ArrayMeta): Record<string, unknown> {
+  const c = meta.codec;
+  const codecs: Array<Record<string, unknown>> = [{ name: "bytes", configuration: { endian: "little" } }];
+  if (c.name === "blosc") {
+    const shuffle = c.shuffle === "none" ? "noshuffle" : c.shuffle === "bit" ? "bitshuffle" : "shuffle";
+    codecs.push({
+      name: "blosc",
+      configuration: { cname: c.cname, clevel: c.clevel ?? 5, shuffle, typesize: bytesOf(meta.dtype), blocksize: 0 },
+    });
+  } else if (c.name === "zstd") codecs.push({ name: "zstd", configuration: { level: c.level ?? 3, checksum: false } });
+  else if (c.name === "gzip") codecs.push({ name: "gzip", configuration: { level: c.level ?? 5 } });
+  else if (c.name === "zlib")
+    throw new VolumeError("zarr v3 has no zlib codec", { field: "codec", expected: "raw, gzip, zstd or blosc", got: "zlib" });
+  const out: Record<string, unknown> = {
+    zarr_format: 3,
+    node_type: "array",
+    shape: meta.shape,
+    data_type: meta.dtype,
+    chunk_grid: { name: "regular", configuration: { chunk_shape: meta.chunks } },
+    chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+    fill_value: jsonFill(meta.fillValue),
+    codecs,
+    attributes: meta.attributes,
+  };
+  if (meta.dimensionNames) out.dimension_names = meta.dimensionNames;
+  return out;
+}
+
+function bytesOf(d: DataType): number {
+  return d.endsWith("8") ? 1 : d.endsWith("16") ? 2 : d.endsWith("32") ? 4 : 8;
+}
+
+/** Store key of a chunk, relative to the array's folder. */
+export function chunkKey(meta: ArrayMeta, coords: readonly number[]): string {
+  const idx = coords.length === 0 ? "0" : coords.join(meta.separator);
+  return meta.keyPrefix ? `${meta.keyPrefix}${meta.separator}${idx}` : idx;
+}
