@@ -13,6 +13,8 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { decodeChunk, encodeChunk } from "./codecs.js";
 import { chunkKey, emitV2, emitV3, parseV2, parseV3, type ArrayMeta } from "./metadata.js";
 import { copyBox, fillBox } from "./ndcopy.js";
+import { readChunkInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
+import { readParallel, scratchBytes, shouldUsePool } from "./read-pool.js";
 import {
   BYTES_PER_ELEMENT,
   dataTypeOf,
@@ -251,18 +253,22 @@ export class ZarrArray {
     }
   }
 
-  /** Reads a region into a new typed array. */
+  /**
+   * Reads a region into a new typed array. Large reads decode chunks on worker threads into shared memory; the
+   * returned array may then be backed by a SharedArrayBuffer that is longer than the data (decode scratch space):
+   * use `data.byteOffset`/`data.byteLength`, not `data.buffer`, when you need its bytes.
+   */
   async read(selection?: Selection): Promise<NdArray> {
     const sel = selection ?? this.fullSelection();
     this.checkSelection(sel);
     if (this.meta.foreignCodecs) return readWithZarrita(this, sel);
     const outShape = sel.map(([a, b]) => b - a);
-    const out = typedArrayFor(this.meta.dtype, product(outShape));
-    if (this.meta.fillValue !== 0) out.fill(this.meta.fillValue);
+    const n = product(outShape);
+    const bpe = BYTES_PER_ELEMENT[this.meta.dtype];
     const chunkShape = this.meta.chunks;
+    const chunkBytes = this.chunkElements() * bpe;
+    const tasks: ChunkTask[] = [];
     for (const coords of this.chunksOverlapping(sel)) {
-      const chunk = await this.readChunk(coords);
-      if (!chunk) continue;
       const srcStart: number[] = [];
       const dstStart: number[] = [];
       const extent: number[] = [];
@@ -274,8 +280,22 @@ export class ZarrArray {
         dstStart.push(lo - sel[i]![0]);
         extent.push(hi - lo);
       }
-      copyBox(chunk, chunkShape, srcStart, out, outShape, dstStart, extent);
+      tasks.push({ file: this.chunkPath(coords), key: this.chunkKey(coords), srcStart, dstStart, extent });
     }
+    const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape };
+    // Output first, scratch after it (8-byte aligned so every dtype view is legal).
+    const outBytes = Math.ceil((n * bpe) / 8) * 8;
+    if (shouldUsePool(tasks.length, chunkBytes)) {
+      const sab = new SharedArrayBuffer(outBytes + scratchBytes(chunkBytes));
+      const out = viewAs(this.meta.dtype, sab, 0, n);
+      if (this.meta.fillValue !== 0) out.fill(this.meta.fillValue);
+      if (await readParallel(job, tasks, sab, outBytes, chunkBytes)) return { data: out, shape: outShape };
+    }
+    const ab = new ArrayBuffer(outBytes + (tasks.length ? chunkBytes : 0));
+    const out = viewAs(this.meta.dtype, ab, 0, n);
+    if (this.meta.fillValue !== 0) out.fill(this.meta.fillValue);
+    const u8 = new Uint8Array(ab);
+    for (const t of tasks) await readChunkInto(job, t, u8, outBytes);
     return { data: out, shape: outShape };
   }
 

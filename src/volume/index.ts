@@ -7,3 +7,4 @@ export { ZarrArray, type BlockOptions } from "./array.js";
 export { OmeImage, LabelImage, type OmeImageSpec, type OmeVersion, type ExperimentMetadata, type LabelClass, type OpenOptions } from "./ome.js";
 export { buildPyramid, downsampleMean, downsampleMode } from "./pyramid.js";
 export { copyBox, fillBox } from "./ndcopy.js";
+export { VolumeError } from "../util/errors.js";

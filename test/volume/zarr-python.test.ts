@@ -100,6 +100,38 @@ a.tofile(sys.argv[1] + ".bin")`,
       });
     }
 
+  it("a large read decoded on worker threads matches zarr-python and our single-thread read", async () => {
+    const { poolSize, stopReadPool } = await import("../../src/volume/read-pool.js");
+    const path = join(dir, "py-large.zarr");
+    runPython(
+      `import sys, zarr, numcodecs, numpy as np
+rs = np.random.RandomState(5)
+a = (rs.random_sample((150, 128, 100)) * 60000).astype("<u2")
+z = zarr.open(sys.argv[1], mode="w", shape=a.shape, chunks=(32, 32, 32), dtype=a.dtype, compressor=numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.BITSHUFFLE))
+z[:] = a
+a.tofile(sys.argv[1] + ".bin")`,
+      [path],
+    );
+    const ref = readFileSync(`${path}.bin`);
+    const arr = await ZarrArray.open(path);
+    const prev = process.env.SSB_CT_READ_THREADS;
+    try {
+      process.env.SSB_CT_READ_THREADS = "2";
+      expect(poolSize()).toBe(2);
+      const pooled = await arr.read();
+      expect(pooled.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(pooled.data.buffer, pooled.data.byteOffset, pooled.data.byteLength).equals(ref)).toBe(true);
+      process.env.SSB_CT_READ_THREADS = "0";
+      const serial = await arr.read();
+      expect(serial.data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(serial.data.buffer, serial.data.byteOffset, serial.data.byteLength).equals(ref)).toBe(true);
+    } finally {
+      if (prev === undefined) delete process.env.SSB_CT_READ_THREADS;
+      else process.env.SSB_CT_READ_THREADS = prev;
+      await stopReadPool();
+    }
+  });
+
   it("reads a big-endian array and missing chunks as the fill value", async () => {
     const path = join(dir, "py-be.zarr");
     runPython(
@@ -134,6 +166,6 @@ describe("zarr v3 interoperability with zarrita", () => {
     const zw = await zarr.create(zarr.root(store), { shape, chunkShape: chunks, dtype: "uint16", codecs: [{ name: "bytes", configuration: { endian: "little" } }, { name: "zstd", configuration: { level: 1, checksum: false } }] });
     await zarr.set(zw, null, { data: data as Uint16Array, shape, stride: [50 * 29, 29, 1] });
     const back = await (await ZarrArray.open(path2)).read();
-    expect(Buffer.from(back.data.buffer).equals(Buffer.from(data.buffer))).toBe(true);
+    expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(data.buffer))).toBe(true);
   });
 });
