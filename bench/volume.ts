@@ -2,14 +2,14 @@
  * Volume read throughput, ours vs zarr-python 2.13 (Debian python3-zarr) on the same stores in one run.
  * A 384^3 uint16 CT-like volume in 64^3 chunks is written once by zarr-python with blosc-lz4 (byte shuffle),
  * zstd and no compression; both sides then read the whole array and a 64-slice slab, median of several runs,
- * page cache warm. Throughput is decoded bytes per second; ratio = ours / peer (>= 1 means we are as fast).
+ * page cache warm, best of several runs on each side. Throughput is decoded bytes per second; ratio = ours / peer (>= 1 means we are as fast).
  * Args: [--size N] [--reps R]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZarrArray } from "../src/volume/index.js";
-import { median, printResult, runPythonJson } from "./lib.js";
+import { printResult, runPythonJson } from "./lib.js";
 
 const PEER = `
 import sys, json, time, zarr, numcodecs, numpy as np
@@ -29,11 +29,11 @@ for name, comp in comps.items():
     a[:] = vol
     a = zarr.open(p, mode="r")
     a[:]  # warm the page cache
-    full, slab = [], []
+    full, slab = [], []  # best of reps: a shared machine only ever slows a run down
     for _ in range(reps):
         t = time.perf_counter(); r = a[:]; full.append(time.perf_counter() - t)
         t = time.perf_counter(); s = a[n//2 - 32:n//2 + 32]; slab.append(time.perf_counter() - t)
-    out[name] = {"full_s": float(np.median(full)), "slab_s": float(np.median(slab)), "checksum": int(r.astype(np.uint64).sum()),
+    out[name] = {"full_s": float(np.min(full)), "slab_s": float(np.min(slab)), "checksum": int(r.astype(np.uint64).sum()),
                  "slab_checksum": int(s.astype(np.uint64).sum())}
 print(json.dumps(out))
 `;
@@ -86,9 +86,9 @@ export async function main(args: string[]): Promise<void> {
         }
       }
       if (sumFull !== p.checksum || sumSlab !== p.slab_checksum) throw new Error(`${name}: our read differs from zarr-python's (checksum)`);
-      const oursFull = bytes / median(full) / 1e9;
+      const oursFull = bytes / Math.min(...full) / 1e9;
       const peerFull = bytes / p.full_s / 1e9;
-      const oursSlab = slabBytes / median(slab) / 1e9;
+      const oursSlab = slabBytes / Math.min(...slab) / 1e9;
       const peerSlab = slabBytes / p.slab_s / 1e9;
       ratios[name] = oursFull / peerFull;
       rows.push({ codec: name, ours_full_GBps: +oursFull.toFixed(3), peer_full_GBps: +peerFull.toFixed(3), ratio_full: +(oursFull / peerFull).toFixed(2), ours_slab_GBps: +oursSlab.toFixed(3), peer_slab_GBps: +peerSlab.toFixed(3), ratio_slab: +(oursSlab / peerSlab).toFixed(2) });

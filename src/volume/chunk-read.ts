@@ -8,6 +8,8 @@ import { gunzipSync, inflateSync } from "node:zlib";
 import { VolumeError } from "../util/errors.js";
 import { decodeChunk } from "./codecs.js";
 import { strides } from "./ndcopy.js";
+import { bloscDecodeInto } from "./blosc-decode.js";
+import { nativeZstd } from "./native-codecs.js";
 import type { CodecSpec, DataType } from "./types.js";
 
 /** Where one chunk's intersection with the requested region goes. */
@@ -109,6 +111,16 @@ function readFileInto(file: string, key: string, buf: Uint8Array, offset: number
   }
 }
 
+const EMPTY = new Uint8Array(0);
+let tmp = new Uint8Array(0);
+
+/** Scratch for one shuffled Blosc block (its size is in the frame header), reused across chunks. */
+function blockTmp(frame: Uint8Array): Uint8Array {
+  const blocksize = new DataView(frame.buffer, frame.byteOffset, 16).getUint32(8, true);
+  if (tmp.length < blocksize) tmp = new Uint8Array(blocksize);
+  return tmp;
+}
+
 function swapInPlace(buf: Uint8Array, offset: number, length: number, bpe: number): void {
   for (let i = offset; i < offset + length; i += bpe) buf.subarray(i, i + bpe).reverse();
 }
@@ -135,7 +147,16 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
       throw new VolumeError("cannot read chunk", { path: task.file, location: task.key, got: String(e) });
     }
     let dec: Uint8Array;
-    if (job.codec.name === "gzip" || job.codec.name === "zlib") {
+    if (job.codec.name === "blosc" && enc.byteLength >= 16 && new DataView(enc.buffer, enc.byteOffset, 16).getUint32(4, true) === chunkBytes && bloscDecodeInto(enc, buf, scratch, blockTmp(enc), nativeZstd())) {
+      dec = EMPTY;
+    } else if (job.codec.name === "zstd" && nativeZstd()) {
+      try {
+        dec = nativeZstd()!(enc);
+      } catch (e) {
+        throw new VolumeError("corrupt zstd chunk", { path: where, expected: "a valid zstd frame", got: (e as Error).message });
+      }
+      if (dec.byteLength !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${dec.byteLength} bytes` });
+    } else if (job.codec.name === "gzip" || job.codec.name === "zlib") {
       try {
         dec = job.codec.name === "gzip" ? gunzipSync(enc) : inflateSync(enc);
       } catch (e) {
@@ -143,7 +164,7 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
       }
       if (dec.byteLength !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${dec.byteLength} bytes` });
     } else dec = await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where);
-    buf.set(dec, scratch);
+    if (dec !== EMPTY) buf.set(dec, scratch);
   }
   if (!job.littleEndian && job.bytesPerElement > 1) swapInPlace(buf, scratch, chunkBytes, job.bytesPerElement);
   copyBoxWithin(buf, scratch, job.chunkShape, task.srcStart, job.outShape, task.dstStart, task.extent, job.bytesPerElement);

@@ -8,6 +8,8 @@ import type { Codec } from "numcodecs";
 import { VolumeError } from "../util/errors.js";
 import type { CodecSpec, DataType } from "./types.js";
 import { BYTES_PER_ELEMENT } from "./types.js";
+import { bloscDecodeInto } from "./blosc-decode.js";
+import { nativeZstd } from "./native-codecs.js";
 
 const cache = new Map<string, Codec>();
 
@@ -74,13 +76,18 @@ export async function decodeChunk(
       case "zlib":
         out = inflateSync(buf);
         break;
-      case "blosc":
+      case "blosc": {
         checkBloscHeader(buf, expectedBytes, where);
-        out = await numcodec(spec, dtype).decode(buf);
+        const fast = new Uint8Array(expectedBytes);
+        const blocksize = new DataView(buf.buffer, buf.byteOffset, 16).getUint32(8, true);
+        out = bloscDecodeInto(buf, fast, 0, new Uint8Array(blocksize), nativeZstd()) ? fast : await numcodec(spec, dtype).decode(buf);
         break;
-      case "zstd":
-        out = await numcodec(spec, dtype).decode(buf);
+      }
+      case "zstd": {
+        const native = nativeZstd();
+        out = native ? native(buf) : await numcodec(spec, dtype).decode(buf);
         break;
+      }
     }
   } catch (e) {
     if (e instanceof VolumeError) throw e;

@@ -1,0 +1,46 @@
+/** Greyscale images of volume slices with an explicit or percentile-based intensity window. */
+import type { NdArray } from "../volume/types.js";
+import { encodePng } from "./png.js";
+
+export interface Window {
+  min: number;
+  max: number;
+}
+
+/** Intensity window between two percentiles (0-100) of the finite values, like a viewer's auto-contrast. */
+export function percentileWindow(values: ArrayLike<number>, lo = 0.5, hi = 99.5): Window {
+  const finite: number[] = [];
+  const step = Math.max(1, Math.floor(values.length / 200_000));
+  for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i]!)) finite.push(values[i]!);
+  if (!finite.length) return { min: 0, max: 1 };
+  finite.sort((a, b) => a - b);
+  const at = (p: number) => finite[Math.min(finite.length - 1, Math.max(0, Math.round((p / 100) * (finite.length - 1))))]!;
+  const min = at(lo);
+  const max = at(hi);
+  return max > min ? { min, max } : { min, max: min + 1 };
+}
+
+/** One 2D slice of a 3D (z, y, x) volume: axis 0 gives a (y, x) image, 1 a (z, x), 2 a (z, y). */
+export function extractSlice(vol: NdArray, axis: 0 | 1 | 2, index: number): { data: Float64Array; width: number; height: number } {
+  const [Z, Y, X] = vol.shape as [number, number, number];
+  const dims = [Z, Y, X];
+  if (!Number.isInteger(index) || index < 0 || index >= dims[axis]!) throw new RangeError(`slice index ${index} outside 0..${dims[axis]! - 1} on axis ${axis}`);
+  const [h, w] = axis === 0 ? [Y, X] : axis === 1 ? [Z, X] : [Z, Y];
+  const out = new Float64Array(h * w);
+  for (let r = 0; r < h; r++)
+    for (let c = 0; c < w; c++) {
+      const [z, y, x] = axis === 0 ? [index, r, c] : axis === 1 ? [r, index, c] : [r, c, index];
+      out[r * w + c] = vol.data[(z * Y + y) * X + x]!;
+    }
+  return { data: out, width: w, height: h };
+}
+
+/** PNG of a slice mapped linearly from window.min (black) to window.max (white). */
+export function slicePng(vol: NdArray, axis: 0 | 1 | 2, index: number, window?: Window): Uint8Array {
+  const s = extractSlice(vol, axis, index);
+  const win = window ?? percentileWindow(s.data);
+  const px = new Uint8Array(s.data.length);
+  const scale = 255 / (win.max - win.min);
+  for (let i = 0; i < px.length; i++) px[i] = Math.max(0, Math.min(255, Math.round((s.data[i]! - win.min) * scale)));
+  return encodePng(px, s.width, s.height, 1);
+}

@@ -1,0 +1,7 @@
+/**
+ * ssb-ct: operando X-ray CT of lithium deposition in sulfide solid electrolytes.
+ * Each capability is a namespace; notebooks load the CommonJS bundle of this file (npm run build).
+ */
+export * as volume from "./volume/index.js";
+export * as util from "./util/index.js";
+export * as figures from "./figures/index.js";
