@@ -48,3 +48,10 @@ await build({
   logLevel: "warning",
 });
 console.log("built dist/ssb-ct.cjs and dist/read-worker.mjs");
+
+// Declarations for notebook cells: `const ssb: typeof import("../dist/types/index") = require("../dist/ssb-ct.cjs")`
+// type-checks every call against the same source (tslab cannot compile src/ itself: it runs TypeScript 5.0).
+import { spawnSync } from "node:child_process";
+const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.types.json")], { stdio: "inherit" });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+console.log("built dist/types (declarations)");

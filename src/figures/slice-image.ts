@@ -35,12 +35,21 @@ export function extractSlice(vol: NdArray, axis: 0 | 1 | 2, index: number): { da
   return { data: out, width: w, height: h };
 }
 
-/** PNG of a slice mapped linearly from window.min (black) to window.max (white). */
-export function slicePng(vol: NdArray, axis: 0 | 1 | 2, index: number, window?: Window): Uint8Array {
+/**
+ * PNG of a slice mapped linearly from window.min (black) to window.max (white), enlarged `zoom` times by pixel
+ * replication (no interpolation, so every voxel stays visible as a square).
+ */
+export function slicePng(vol: NdArray, axis: 0 | 1 | 2, index: number, options: { window?: Window; zoom?: number } = {}): Uint8Array {
   const s = extractSlice(vol, axis, index);
-  const win = window ?? percentileWindow(s.data);
-  const px = new Uint8Array(s.data.length);
+  const win = options.window ?? percentileWindow(s.data);
+  const zoom = Math.max(1, Math.floor(options.zoom ?? 1));
+  const w = s.width * zoom;
+  const px = new Uint8Array(w * s.height * zoom);
   const scale = 255 / (win.max - win.min);
-  for (let i = 0; i < px.length; i++) px[i] = Math.max(0, Math.min(255, Math.round((s.data[i]! - win.min) * scale)));
-  return encodePng(px, s.width, s.height, 1);
+  for (let r = 0; r < s.height * zoom; r++)
+    for (let c = 0; c < w; c++) {
+      const v = s.data[Math.floor(r / zoom) * s.width + Math.floor(c / zoom)]!;
+      px[r * w + c] = Math.max(0, Math.min(255, Math.round((v - win.min) * scale)));
+    }
+  return encodePng(px, w, s.height * zoom, 1);
 }

@@ -8,3 +8,4 @@ export { OmeImage, LabelImage, type OmeImageSpec, type OmeVersion, type Experime
 export { buildPyramid, downsampleMean, downsampleMode } from "./pyramid.js";
 export { copyBox, fillBox } from "./ndcopy.js";
 export { VolumeError } from "../util/errors.js";
+export * from "./import/index.js";

@@ -30,11 +30,16 @@ print(json.dumps({"g": g.shape, "c": c.shape, "gs": int(g.astype(np.int64).sum()
 
   it("maps a slice's window to black and white", () => {
     const vol = { data: new Float32Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] };
-    writeFileSync(join(dir, "s.png"), slicePng(vol, 0, 1, { min: 12, max: 23 }));
+    writeFileSync(join(dir, "s.png"), slicePng(vol, 0, 1, { window: { min: 12, max: 23 } }));
     const out = runPython(`import sys, json, skimage.io as io\ng = io.imread(sys.argv[1])\nprint(json.dumps(g.tolist()))`, [join(dir, "s.png")]);
     const px = JSON.parse(out.trim()) as number[][];
     expect(px[0]![0]).toBe(0);
     expect(px[2]![3]).toBe(255);
     expect(px[1]![1]).toBe(Math.round((17 - 12) * (255 / 11)));
+    writeFileSync(join(dir, "z.png"), slicePng(vol, 0, 1, { window: { min: 12, max: 23 }, zoom: 3 }));
+    const zoomed = JSON.parse(runPython(`import sys, json, skimage.io as io\nprint(json.dumps(io.imread(sys.argv[1]).tolist()))`, [join(dir, "z.png")]).trim()) as number[][];
+    expect(zoomed.length).toBe(9);
+    expect(zoomed[0]!.length).toBe(12);
+    expect(zoomed[5]![4]).toBe(px[1]![1]);
   });
 });

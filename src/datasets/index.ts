@@ -1,0 +1,32 @@
+/**
+ * Where the notebooks and the main job find their data. In order: the SSB_CT_DATASET environment variable (any
+ * OME-Zarr, e.g. a beamline volume imported with volume.importTiffStack), the twin's `default` dataset written by
+ * `npm run reproduce`, or else the twin's small `ci` dataset, generated on first use in a few seconds.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { generateTwin, presetParameters, MANIFEST_FILE } from "../twin/index.js";
+
+export interface DatasetOptions {
+  /** Project root (where data/ lives); default: the current directory or its parent (notebooks run in notebooks/). */
+  root?: string;
+  /** Preset to generate when nothing else exists. */
+  fallbackPreset?: "ci" | "default";
+}
+
+function projectRoot(): string {
+  for (const c of [process.cwd(), resolve(process.cwd(), "..")]) if (existsSync(join(c, "data")) && existsSync(join(c, "package.json"))) return c;
+  return process.cwd();
+}
+
+export async function resolveDataset(options: DatasetOptions = {}): Promise<string> {
+  const env = process.env.SSB_CT_DATASET;
+  const root = options.root ?? projectRoot();
+  if (env) return resolve(root, env);
+  const def = join(root, "data", "generated", "twin-default.ome.zarr");
+  if (existsSync(join(def, MANIFEST_FILE))) return def;
+  const preset = options.fallbackPreset ?? "ci";
+  const path = join(root, "data", "generated", `twin-${preset}.ome.zarr`);
+  if (!existsSync(join(path, MANIFEST_FILE))) await generateTwin(presetParameters(preset), path, { overwrite: true });
+  return path;
+}
