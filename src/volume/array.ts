@@ -353,6 +353,7 @@ export class ZarrArray {
       return s;
     });
     if (starts.some((s) => s.length === 0)) return;
+    const cache = halo.some((h) => h > 0) && !this.meta.foreignCodecs ? new ChunkCache(this.blockCacheCapacity(bs, halo)) : null;
     const idx = new Array<number>(n).fill(0);
     for (;;) {
       const core: Selection = idx.map((k, i) => {
@@ -360,7 +361,8 @@ export class ZarrArray {
         return [Math.max(s, sel[i]![0]), Math.min(s + bs[i]!, sel[i]![1])] as [number, number];
       });
       const read: Selection = core.map(([a, b], i) => [Math.max(0, a - halo[i]!), Math.min(this.meta.shape[i]!, b + halo[i]!)] as [number, number]);
-      const data = await this.read(read);
+      // With a halo, neighbouring blocks share chunks: keep recently decoded ones instead of decoding up to 27 per block.
+      const data = cache ? await this.readCached(read, cache) : await this.read(read);
       yield { core, read, data };
       let ax = n - 1;
       while (ax >= 0) {
@@ -370,6 +372,50 @@ export class ZarrArray {
       }
       if (ax < 0) return;
     }
+  }
+
+  /**
+   * Chunks to keep while iterating blocks with a halo: every chunk a block touches plus one more row of blocks along
+   * the fastest axis, so the next block and the next row reuse decoded neighbours. Capped at 256 MiB.
+   */
+  private blockCacheCapacity(bs: number[], halo: number[]): number {
+    const n = this.ndim;
+    const span = bs.map((b, i) => Math.ceil((b + 2 * halo[i]!) / this.meta.chunks[i]!) + 1);
+    const grid = this.chunkGrid();
+    let cap = 1;
+    for (let i = 0; i < n; i++) cap *= i === n - 1 ? grid[i]! + span[i]! : span[i]!;
+    const bytes = this.chunkElements() * BYTES_PER_ELEMENT[this.meta.dtype];
+    return Math.max(1, Math.min(cap, Math.floor((256 << 20) / bytes)));
+  }
+
+  /** A region read that takes decoded chunks from (and adds them to) `cache`. */
+  private async readCached(sel: Selection, cache: ChunkCache): Promise<NdArray> {
+    const outShape = sel.map(([a, b]) => b - a);
+    const out = typedArrayFor(this.meta.dtype, product(outShape));
+    if (this.meta.fillValue !== 0) out.fill(this.meta.fillValue);
+    const cs = this.meta.chunks;
+    for (const coords of this.chunksOverlapping(sel)) {
+      const key = coords.join(",");
+      let chunk = cache.get(key);
+      if (chunk === undefined) {
+        chunk = await this.readChunk(coords);
+        cache.set(key, chunk);
+      }
+      if (!chunk) continue;
+      const srcStart: number[] = [];
+      const dstStart: number[] = [];
+      const extent: number[] = [];
+      for (let i = 0; i < coords.length; i++) {
+        const c0 = coords[i]! * cs[i]!;
+        const lo = Math.max(c0, sel[i]![0]);
+        const hi = Math.min(c0 + cs[i]!, sel[i]![1]);
+        srcStart.push(lo - c0);
+        dstStart.push(lo - sel[i]![0]);
+        extent.push(hi - lo);
+      }
+      copyBox(chunk, cs, srcStart, out, outShape, dstStart, extent);
+    }
+    return { data: out, shape: outShape };
   }
 
   /** Size in bytes of the decoded array. */
@@ -388,6 +434,24 @@ export class ZarrArray {
       }
     }
     return total;
+  }
+}
+
+/** Least-recently-used decoded chunks (null = chunk never written), bounded by count. */
+class ChunkCache {
+  private readonly map = new Map<string, TypedArray | null>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): TypedArray | null | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: TypedArray | null): void {
+    this.map.set(key, v);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
   }
 }
 

@@ -112,17 +112,18 @@ export async function buildPyramid(
       dimensionNames: ["t", "c", "z", "y", "x"],
       overwrite: true,
     });
-    for await (const block of arr.blocks({})) {
-      // block.core is the output chunk region; read twice its extent from the finer level.
-      const [t, c] = [block.core[0]![0], block.core[1]![0]];
+    for (const coords of arr.chunksOverlapping(arr.fullSelection())) {
+      // Each output chunk is computed from twice its extent in the finer level.
+      const core = coords.map((c, i) => [c * arr.chunks[i]!, Math.min((c + 1) * arr.chunks[i]!, shape[i]!)] as [number, number]);
+      const [t, c] = [core[0]![0], core[1]![0]];
       const src = await prev.read([
         [t, t + 1],
         [c, c + 1],
-        ...block.core.slice(2).map(([a, b], i) => [2 * a, Math.min(2 * b, prev.shape[i + 2]!)] as [number, number]),
+        ...core.slice(2).map(([a, b], i) => [2 * a, Math.min(2 * b, prev.shape[i + 2]!)] as [number, number]),
       ]);
       const d = down({ data: src.data, shape: src.shape.slice(2) }, base.dtype);
       await arr.write(
-        block.core.map(([a]) => a),
+        core.map(([a]) => a),
         { data: d.data as TypedArray, shape: [1, 1, ...d.shape] },
       );
       progress.tick();
