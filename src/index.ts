@@ -7,3 +7,5 @@ export * as util from "./util/index.js";
 export * as figures from "./figures/index.js";
 export * as twin from "./twin/index.js";
 export * as datasets from "./datasets/index.js";
+export * as electrochem from "./electrochem/index.js";
+export * as xas from "./xas/index.js";
