@@ -19,6 +19,7 @@ const external = [
   "tsx",
   "tsx/esm/api",
   "zstd-napi",
+  "lz4-napi",
 ];
 
 await build({

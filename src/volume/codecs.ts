@@ -9,6 +9,7 @@ import { VolumeError } from "../util/errors.js";
 import type { CodecSpec, DataType } from "./types.js";
 import { BYTES_PER_ELEMENT } from "./types.js";
 import { bloscDecodeInto } from "./blosc-decode.js";
+import { bloscEncode } from "./blosc-encode.js";
 import { nativeZstd } from "./native-codecs.js";
 
 const cache = new Map<string, Codec>();
@@ -50,7 +51,10 @@ export async function encodeChunk(bytes: Uint8Array, spec: CodecSpec, dtype: Dat
       return gzipSync(bytes, { level: spec.level ?? 5 });
     case "zlib":
       return deflateSync(bytes, { level: spec.level ?? 5 });
-    case "blosc":
+    case "blosc": {
+      const fast = spec.shuffle !== "bit" ? bloscEncode(bytes, BYTES_PER_ELEMENT[dtype], spec.cname, spec.clevel ?? 5, spec.shuffle !== "none") : null;
+      return fast ?? (await numcodec(spec, dtype).encode(bytes));
+    }
     case "zstd":
       return await numcodec(spec, dtype).encode(bytes);
   }

@@ -11,6 +11,7 @@ import { hasPythonModules, runPython } from "../helpers/python.js";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 
 function data(n: number, seed: number, smooth: boolean): Uint8Array {
   const r = rng(seed);
@@ -84,5 +85,63 @@ for dt in ["<u2", "<f4", "<f8", "<i4"]:
     const n = lz4DecodeBlock(new Uint8Array([0x22, 65, 66, 2, 0]), 0, 5, dst, 0, 16);
     expect(n).toBe(8);
     expect(Buffer.from(dst.subarray(0, 8)).toString()).toBe("ABABABAB");
+  });
+});
+
+const hasLz4 = (() => {
+  try {
+    createRequire(import.meta.url)("lz4-napi");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe("Blosc 1 encoder (native lz4/zstd, real element size)", () => {
+  it.skipIf(!hasPythonModules("numcodecs", "numpy") || !hasLz4)("writes frames c-blosc decodes, shuffled with the array's element size", async () => {
+    const { bloscEncode } = await import("../../src/volume/blosc-encode.js");
+    const d = mkdtempSync(join(tmpdir(), "blosc-enc-"));
+    try {
+      const r = rng(9);
+      const cases: Array<[string, number, number, string]> = [];
+      let k = 0;
+      for (const cname of ["lz4", "zstd"])
+        for (const typesize of [1, 2, 4, 8])
+          for (const n of [100, 4096, 300_001 - (300_001 % typesize), 1 << 20]) {
+            const src = new Uint8Array(n);
+            for (let i = 0; i < n; i++) src[i] = i % typesize === typesize - 1 ? Math.floor(r() * 4) : (i >> 6) & 0xff;
+            const frame = bloscEncode(src, typesize, cname, 5, true);
+            if (!frame) continue; // native compressor not installed, or buffer too small: numcodecs encodes instead
+            (await import("node:fs")).writeFileSync(join(d, `${k}.blosc`), frame);
+            (await import("node:fs")).writeFileSync(join(d, `${k}.raw`), src);
+            cases.push([cname, typesize, n, String(k++)]);
+            // Our decoder reads it too.
+            const back = new Uint8Array(n);
+            expect(bloscDecodeInto(frame, back, 0, new Uint8Array(1 << 20), nativeZstd()) || !nativeZstd()).toBe(true);
+            if (cname === "lz4" || nativeZstd()) expect(Buffer.from(back).equals(Buffer.from(src))).toBe(true);
+          }
+      const out = runPython(
+        `import sys, json, numcodecs
+from numcodecs import blosc
+res = []
+for k in sys.argv[2:]:
+    f = open(f"{sys.argv[1]}/{k}.blosc", "rb").read()
+    raw = open(f"{sys.argv[1]}/{k}.raw", "rb").read()
+    typesize, cname = blosc.cbuffer_metainfo(f)[0], blosc.cbuffer_complib(f)
+    res.append([bool(blosc.decompress(f) == raw), typesize, cname])
+print(json.dumps(res))`,
+        [d, ...cases.map((c) => c[3])],
+      );
+      const res = JSON.parse(out.trim().split("\n").pop()!) as Array<[boolean, number, string]>;
+      expect(cases.length).toBeGreaterThanOrEqual(12);
+      expect(res.length).toBe(cases.length);
+      res.forEach(([ok, typesize, lib], i) => {
+        expect(ok, JSON.stringify(cases[i])).toBe(true);
+        expect(typesize).toBe(cases[i]![2] < 128 ? typesize : cases[i]![1]);
+        expect(lib.toLowerCase()).toContain(cases[i]![0] === "lz4" ? "lz4" : "zstd");
+      });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
