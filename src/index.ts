@@ -9,3 +9,4 @@ export * as twin from "./twin/index.js";
 export * as datasets from "./datasets/index.js";
 export * as electrochem from "./electrochem/index.js";
 export * as xas from "./xas/index.js";
+export * as analysis from "./analysis/index.js";

@@ -1,0 +1,66 @@
+/**
+ * Result tables: named columns with units in their names (`depth_um`, `void_volume_um3`), written as CSV or handed
+ * over as danfojs-node DataFrames. danfojs (and the TF.js it loads) is imported only when a DataFrame is asked for.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { ParameterError } from "../util/errors.js";
+
+export type Cell = number | string | boolean | null;
+
+/** Column-wise table; every column has the same length and its unit in its name. */
+export interface ResultTable {
+  name: string;
+  columns: Record<string, Cell[]>;
+}
+
+export function tableRows(t: ResultTable): number {
+  const lens = Object.values(t.columns).map((c) => c.length);
+  if (lens.some((l) => l !== lens[0]))
+    throw new ParameterError("table columns differ in length", { field: t.name, got: JSON.stringify(Object.fromEntries(Object.entries(t.columns).map(([k, v]) => [k, v.length]))) });
+  return lens[0] ?? 0;
+}
+
+function csvCell(v: Cell): string {
+  if (v === null) return "";
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** RFC 4180 CSV with a header row of the unit-bearing column names. */
+export function toCsv(t: ResultTable): string {
+  const n = tableRows(t);
+  const names = Object.keys(t.columns);
+  const lines = [names.map(csvCell).join(",")];
+  for (let i = 0; i < n; i++) lines.push(names.map((k) => csvCell(t.columns[k]![i]!)).join(","));
+  return lines.join("\n") + "\n";
+}
+
+/** Writes the table as CSV atomically (a crash leaves the old file or the whole new one). */
+export function writeCsv(path: string, t: ResultTable): void {
+  writeFileAtomic(path, toCsv(t));
+}
+
+/** The table as a danfojs-node DataFrame (columns in the table's order). */
+export async function toDataFrame(t: ResultTable): Promise<import("danfojs-node").DataFrame> {
+  tableRows(t);
+  const dfd = await import("danfojs-node");
+  const cols = Object.keys(t.columns);
+  const obj: Record<string, Cell[]> = {};
+  for (const k of cols) obj[k] = t.columns[k]!.map((v) => (typeof v === "number" && !Number.isFinite(v) ? NaN : v));
+  return new dfd.DataFrame(obj, { columns: cols });
+}
+
+/** Writes each table as `<dir>/<table.name>.csv`; returns the paths written. */
+export function writeTables(dir: string, tables: ResultTable[]): string[] {
+  const names = new Set<string>();
+  return tables.map((t) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(t.name) || names.has(t.name))
+      throw new ParameterError("table names must be unique file-name-safe words", { field: "name", expected: "letters, digits, . _ - (unique)", got: t.name });
+    names.add(t.name);
+    const path = join(dir, `${t.name}.csv`);
+    writeCsv(path, t);
+    return path;
+  });
+}
