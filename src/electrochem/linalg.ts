@@ -204,24 +204,7 @@ export function nnls(a: Float64Array, m: number, n: number, b: Float64Array, max
   return x;
 }
 
-/** Seeded PRNG (mulberry32) so multi-start fits and tests are reproducible. Returns uniform [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal deviate from a uniform generator (Box-Muller). */
-export function gaussian(rand: () => number): number {
-  let u = 0;
-  while (u === 0) u = rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
+export { seededRandom, gaussian } from "../util/random.js";
 
 /**
  * Eigen-decomposition of a symmetric k x k matrix by cyclic Jacobi rotations (k small). Returns eigenvalues
