@@ -67,7 +67,38 @@ export function copyBoxWithin(
     buf.copyWithin(dBase, sBase, sBase + runBytes);
     return;
   }
-  // Specialised loops for the common 3D/5D-with-unit-axes cases would add little: the call is a memmove.
+  // Short rows (a 64-voxel chunk row is 128 bytes) copy faster as an int32 loop than as one memmove call each;
+  // integer copies keep every bit pattern (a float64 loop could canonicalise NaN-shaped bytes).
+  const i32 =
+    runBytes <= 512 && runBytes % 4 === 0 && sBase % 4 === 0 && dBase % 4 === 0 && ss.every((x) => x % 4 === 0) && ds.every((x) => x % 4 === 0)
+      ? int32View(buf)
+      : null;
+  const run4 = runBytes >> 2;
+  const copyRow = (s: number, d: number): void => {
+    if (i32) {
+      const s4 = s >> 2;
+      const d4 = d >> 2;
+      for (let i = 0; i < run4; i++) i32[d4 + i] = i32[s4 + i]!;
+    } else buf.copyWithin(d, s, s + runBytes);
+  };
+  // Axes the box spans only once add a fixed offset; the rest (usually z and y of a 3D box) get plain loops.
+  const axes: number[] = [];
+  for (let a = 0; a < outer; a++) if (extent[a]! > 1) axes.push(a);
+  if (axes.length <= 2) {
+    const [a0, a1] = axes;
+    const n0 = a0 === undefined ? 1 : extent[a0]!;
+    const n1 = a1 === undefined ? 1 : extent[a1]!;
+    const s0 = a0 === undefined ? 0 : ss[a0]!;
+    const d0 = a0 === undefined ? 0 : ds[a0]!;
+    const s1 = a1 === undefined ? 0 : ss[a1]!;
+    const d1 = a1 === undefined ? 0 : ds[a1]!;
+    for (let i = 0; i < n0; i++) {
+      let s = sBase + i * s0;
+      let d = dBase + i * d0;
+      for (let j = 0; j < n1; j++, s += s1, d += d1) copyRow(s, d);
+    }
+    return;
+  }
   const idx = new Array<number>(outer).fill(0);
   for (;;) {
     let s = sBase;
@@ -76,7 +107,7 @@ export function copyBoxWithin(
       s += idx[a]! * ss[a]!;
       d += idx[a]! * ds[a]!;
     }
-    buf.copyWithin(d, s, s + runBytes);
+    copyRow(s, d);
     let a = outer - 1;
     while (a >= 0) {
       if (++idx[a]! < extent[a]!) break;
@@ -85,6 +116,18 @@ export function copyBoxWithin(
     }
     if (a < 0) return;
   }
+}
+
+const int32Views = new WeakMap<ArrayBufferLike, Int32Array>();
+
+function int32View(buf: Uint8Array): Int32Array | null {
+  if (buf.byteOffset % 4 !== 0) return null;
+  let v = int32Views.get(buf.buffer);
+  if (!v || v.byteOffset !== buf.byteOffset) {
+    v = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
+    int32Views.set(buf.buffer, v);
+  }
+  return v;
 }
 
 /** Reads a whole file into `buf` at `offset` (no allocation); returns its length, or -1 if it does not exist. */
