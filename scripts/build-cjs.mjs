@@ -19,7 +19,6 @@ const external = [
   "tsx",
   "tsx/esm/api",
   "zstd-napi",
-  "lz4-napi",
 ];
 
 await build({

@@ -1,28 +1,22 @@
 /**
- * Blosc 1 frame encoder for byte-shuffled LZ4 / zstd using native compressors (optional dependencies `lz4-napi`,
- * `zstd-napi`). numcodecs' wasm encoder always shuffles with a 4-byte type size, which compresses 8- and 16-bit CT
- * data worse; this one uses the array's real element size, as zarr-python does. Returns null when a native
- * compressor is missing so the caller falls back to numcodecs (valid frames either way).
+ * Blosc 1 frame encoder for byte-shuffled LZ4 (our JS compressor) and zstd (optional native `zstd-napi`).
+ * numcodecs' wasm encoder always shuffles with a 4-byte type size, which compresses 8- and 16-bit CT data worse;
+ * this one uses the array's real element size, as zarr-python does. Returns null when it cannot encode (zstd without
+ * the native module) so the caller falls back to numcodecs (valid frames either way).
  */
 import { createRequire } from "node:module";
+import { lz4Bound, lz4CompressBlock } from "./lz4-compress.js";
 
 type Compress = (src: Uint8Array) => Uint8Array;
 
-let lz4: Compress | null | undefined;
 let zstdLevel: ((src: Uint8Array, level: number) => Uint8Array) | null | undefined;
+let lz4Out = new Uint8Array(0);
 
-function lz4Block(): Compress | null {
-  if (lz4 !== undefined) return lz4;
-  lz4 = null;
-  if (process.env.SSB_CT_NATIVE_CODECS === "0") return lz4;
-  try {
-    const mod = createRequire(import.meta.url)("lz4-napi") as { compressSync: (b: Buffer) => Buffer };
-    // lz4_flex prepends the decoded size (u32 LE) to a raw LZ4 block; Blosc stores the raw block.
-    lz4 = (src) => mod.compressSync(Buffer.from(src.buffer, src.byteOffset, src.byteLength)).subarray(4);
-  } catch {
-    lz4 = null;
-  }
-  return lz4;
+function lz4Block(src: Uint8Array): Uint8Array {
+  const bound = lz4Bound(src.length);
+  if (lz4Out.length < bound) lz4Out = new Uint8Array(bound);
+  const n = lz4CompressBlock(src, 0, src.length, lz4Out, 0);
+  return lz4Out.subarray(0, n);
 }
 
 function zstdCompress(): ((src: Uint8Array, level: number) => Uint8Array) | null {
@@ -54,7 +48,7 @@ export function shuffleBlock(typesize: number, src: Uint8Array, s0: number, byte
  */
 export function bloscEncode(data: Uint8Array, typesize: number, cname: string, clevel: number, shuffle: boolean): Uint8Array | null {
   const isLz4 = cname === "lz4" || cname === "lz4hc";
-  const compress: Compress | null = isLz4 ? lz4Block() : cname === "zstd" ? (() => {
+  const compress: Compress | null = isLz4 ? lz4Block : cname === "zstd" ? (() => {
     const z = zstdCompress();
     return z ? (s: Uint8Array) => z(s, Math.max(1, Math.min(19, clevel * 2 - 1))) : null;
   })() : null;
@@ -85,8 +79,9 @@ export function bloscEncode(data: Uint8Array, typesize: number, cname: string, c
     const neblock = bsize / nsplits;
     for (let j = 0; j < nsplits; j++) {
       const stream = block.subarray(j * neblock, (j + 1) * neblock);
+      // Copy: the compressor reuses its output buffer.
       let c = compress(stream);
-      if (c.byteLength >= neblock) c = stream.slice();
+      c = c.byteLength >= neblock ? stream.slice() : c.slice();
       const len = new Uint8Array(4);
       new DataView(len.buffer).setInt32(0, c.byteLength, true);
       parts.push(len, c);
