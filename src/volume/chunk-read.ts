@@ -155,6 +155,34 @@ function readFileInto(file: string, key: string, buf: Uint8Array, offset: number
 }
 
 const EMPTY = new Uint8Array(0);
+let encBuf = new Uint8Array(1 << 20);
+
+/**
+ * Reads a stored (encoded) chunk into a buffer reused across chunks, so the hot loop allocates nothing; the view is
+ * valid until the next call. Null when the chunk was never written.
+ */
+function readEncoded(file: string, key: string): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new VolumeError("cannot open chunk", { path: file, location: key, got: String(e) });
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
+    let got = 0;
+    while (got < size) {
+      const r = readSync(fd, encBuf, got, size - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    return encBuf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
 let tmp = new Uint8Array(0);
 
 /** Scratch for one shuffled Blosc block (its size is in the frame header), reused across chunks. */
@@ -181,14 +209,8 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
     if (got !== chunkBytes)
       throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: got < -1 ? `${-got - 2} bytes` : `${got} bytes` });
   } else {
-    let enc: Uint8Array;
-    try {
-      const { readFileSync } = await import("node:fs");
-      enc = readFileSync(task.file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw new VolumeError("cannot read chunk", { path: task.file, location: task.key, got: String(e) });
-    }
+    const enc = readEncoded(task.file, task.key);
+    if (!enc) return false;
     let dec: Uint8Array;
     if (job.codec.name === "blosc" && enc.byteLength >= 16 && new DataView(enc.buffer, enc.byteOffset, 16).getUint32(4, true) === chunkBytes && bloscDecodeInto(enc, buf, scratch, blockTmp(enc), nativeZstd())) {
       dec = EMPTY;
