@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { VolumeError } from "../util/errors.js";
 import { decodeChunk } from "./codecs.js";
-import { strides } from "./ndcopy.js";
+import { forEachRun, planBox } from "./ndcopy.js";
 import { bloscDecodeInto } from "./blosc-decode.js";
 import { nativeZstd } from "./native-codecs.js";
 import type { CodecSpec, DataType } from "./types.js";
@@ -32,7 +32,7 @@ export interface ChunkJob {
   outShape: number[];
 }
 
-/** Copies a box between two places of one byte buffer (chunk in scratch -> output), merging whole trailing axes. */
+/** Copies a box between two places of one byte buffer (chunk in scratch -> output); offsets in bytes. */
 export function copyBoxWithin(
   buf: Uint8Array,
   srcOffset: number,
@@ -43,79 +43,25 @@ export function copyBoxWithin(
   extent: readonly number[],
   bpe: number,
 ): void {
-  const n = extent.length;
-  for (const e of extent) if (e <= 0) return;
-  let runAxes = 1;
-  let run = extent[n - 1]!;
-  while (runAxes < n) {
-    const ax = n - runAxes;
-    if (extent[ax] !== srcShape[ax] || extent[ax] !== dstShape[ax]) break;
-    run *= extent[ax - 1]!;
-    runAxes++;
-  }
-  const runBytes = run * bpe;
-  const outer = n - runAxes;
-  const ss = strides(srcShape).map((s) => s * bpe);
-  const ds = strides(dstShape).map((s) => s * bpe);
-  let sBase = srcOffset;
-  let dBase = 0;
-  for (let a = 0; a < n; a++) {
-    sBase += srcStart[a]! * ss[a]!;
-    dBase += dstStart[a]! * ds[a]!;
-  }
-  if (outer === 0) {
-    buf.copyWithin(dBase, sBase, sBase + runBytes);
-    return;
-  }
+  const plan = planBox(srcShape, srcStart, dstShape, dstStart, extent);
+  if (!plan) return;
+  plan.srcBase = srcOffset + plan.srcBase * bpe;
+  plan.dstBase *= bpe;
+  plan.srcStride = plan.srcStride.map((x) => x * bpe);
+  plan.dstStride = plan.dstStride.map((x) => x * bpe);
+  const runBytes = plan.run * bpe;
   // Short rows (a 64-voxel chunk row is 128 bytes) copy faster as an int32 loop than as one memmove call each;
   // integer copies keep every bit pattern (a float64 loop could canonicalise NaN-shaped bytes).
-  const i32 =
-    runBytes <= 512 && runBytes % 4 === 0 && sBase % 4 === 0 && dBase % 4 === 0 && ss.every((x) => x % 4 === 0) && ds.every((x) => x % 4 === 0)
-      ? int32View(buf)
-      : null;
-  const run4 = runBytes >> 2;
-  const copyRow = (s: number, d: number): void => {
-    if (i32) {
+  const aligned = [plan.srcBase, plan.dstBase, runBytes, ...plan.srcStride, ...plan.dstStride].every((x) => x % 4 === 0);
+  const i32 = runBytes <= 512 && aligned ? int32View(buf) : null;
+  if (i32) {
+    const run4 = runBytes >> 2;
+    forEachRun(plan, (s, d) => {
       const s4 = s >> 2;
       const d4 = d >> 2;
       for (let i = 0; i < run4; i++) i32[d4 + i] = i32[s4 + i]!;
-    } else buf.copyWithin(d, s, s + runBytes);
-  };
-  // Axes the box spans only once add a fixed offset; the rest (usually z and y of a 3D box) get plain loops.
-  const axes: number[] = [];
-  for (let a = 0; a < outer; a++) if (extent[a]! > 1) axes.push(a);
-  if (axes.length <= 2) {
-    const [a0, a1] = axes;
-    const n0 = a0 === undefined ? 1 : extent[a0]!;
-    const n1 = a1 === undefined ? 1 : extent[a1]!;
-    const s0 = a0 === undefined ? 0 : ss[a0]!;
-    const d0 = a0 === undefined ? 0 : ds[a0]!;
-    const s1 = a1 === undefined ? 0 : ss[a1]!;
-    const d1 = a1 === undefined ? 0 : ds[a1]!;
-    for (let i = 0; i < n0; i++) {
-      let s = sBase + i * s0;
-      let d = dBase + i * d0;
-      for (let j = 0; j < n1; j++, s += s1, d += d1) copyRow(s, d);
-    }
-    return;
-  }
-  const idx = new Array<number>(outer).fill(0);
-  for (;;) {
-    let s = sBase;
-    let d = dBase;
-    for (let a = 0; a < outer; a++) {
-      s += idx[a]! * ss[a]!;
-      d += idx[a]! * ds[a]!;
-    }
-    copyRow(s, d);
-    let a = outer - 1;
-    while (a >= 0) {
-      if (++idx[a]! < extent[a]!) break;
-      idx[a] = 0;
-      a--;
-    }
-    if (a < 0) return;
-  }
+    });
+  } else forEachRun(plan, (s, d) => buf.copyWithin(d, s, s + runBytes));
 }
 
 const int32Views = new WeakMap<ArrayBufferLike, Int32Array>();

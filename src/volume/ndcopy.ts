@@ -1,66 +1,9 @@
 /**
- * Copies an n-dimensional box between two C-ordered arrays. Trailing axes that are whole in both arrays and in the
- * box merge into one contiguous run, so a box of full rows or planes moves with one `set` call instead of one per row.
+ * Copies and fills n-dimensional boxes of C-ordered arrays. Trailing axes that the box spans completely (in both
+ * arrays) merge into one contiguous run, and axes the box spans once drop out, so a box of full rows or planes moves
+ * with a few `set` calls instead of one per row.
  */
 import type { TypedArray } from "./types.js";
-
-export function copyBox(
-  src: TypedArray,
-  srcShape: readonly number[],
-  srcStart: readonly number[],
-  dst: TypedArray,
-  dstShape: readonly number[],
-  dstStart: readonly number[],
-  extent: readonly number[],
-): void {
-  const n = extent.length;
-  if (n === 0) {
-    dst[0] = src[0]!;
-    return;
-  }
-  for (const e of extent) if (e <= 0) return;
-  // Merge trailing axes while the box spans them completely in both arrays.
-  let runAxes = 1;
-  let run = extent[n - 1]!;
-  while (runAxes < n) {
-    const ax = n - runAxes;
-    if (extent[ax] !== srcShape[ax] || extent[ax] !== dstShape[ax]) break;
-    run *= extent[ax - 1]!;
-    runAxes++;
-  }
-  const outer = n - runAxes;
-  const srcStrides = strides(srcShape);
-  const dstStrides = strides(dstShape);
-  let srcBase = 0;
-  let dstBase = 0;
-  for (let a = 0; a < n; a++) {
-    srcBase += srcStart[a]! * srcStrides[a]!;
-    dstBase += dstStart[a]! * dstStrides[a]!;
-  }
-  if (outer === 0) {
-    dst.set(src.subarray(srcBase, srcBase + run) as never, dstBase);
-    return;
-  }
-  const idx = new Array<number>(outer).fill(0);
-  const sameKind = src.constructor === dst.constructor;
-  for (;;) {
-    let so = srcBase;
-    let d = dstBase;
-    for (let a = 0; a < outer; a++) {
-      so += idx[a]! * srcStrides[a]!;
-      d += idx[a]! * dstStrides[a]!;
-    }
-    if (sameKind && run >= 16) dst.set(src.subarray(so, so + run) as never, d);
-    else for (let i = 0; i < run; i++) dst[d + i] = src[so + i]!;
-    let a = outer - 1;
-    while (a >= 0) {
-      if (++idx[a]! < extent[a]!) break;
-      idx[a] = 0;
-      a--;
-    }
-    if (a < 0) return;
-  }
-}
 
 export function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -72,31 +15,109 @@ export function strides(shape: readonly number[]): number[] {
   return s;
 }
 
-/** Fills a box of a C-ordered array with one value. */
-export function fillBox(dst: TypedArray, dstShape: readonly number[], dstStart: readonly number[], extent: readonly number[], value: number): void {
+/** A box reduced to contiguous runs: `run` elements at every combination of the outer axes. */
+export interface BoxPlan {
+  run: number;
+  /** Extent, source stride and destination stride of each outer axis (only axes with extent > 1). */
+  outerExtent: number[];
+  srcStride: number[];
+  dstStride: number[];
+  srcBase: number;
+  dstBase: number;
+}
+
+/** Plans a copy of `extent` from srcStart in srcShape to dstStart in dstShape; null if the box is empty. */
+export function planBox(
+  srcShape: readonly number[],
+  srcStart: readonly number[],
+  dstShape: readonly number[],
+  dstStart: readonly number[],
+  extent: readonly number[],
+): BoxPlan | null {
   const n = extent.length;
-  for (const e of extent) if (e <= 0) return;
-  const st = strides(dstShape);
+  for (const e of extent) if (e <= 0) return null;
+  const ss = strides(srcShape);
+  const ds = strides(dstShape);
+  let srcBase = 0;
+  let dstBase = 0;
+  for (let a = 0; a < n; a++) {
+    srcBase += srcStart[a]! * ss[a]!;
+    dstBase += dstStart[a]! * ds[a]!;
+  }
+  if (n === 0) return { run: 1, outerExtent: [], srcStride: [], dstStride: [], srcBase, dstBase };
   let runAxes = 1;
   let run = extent[n - 1]!;
-  while (runAxes < n && extent[n - runAxes] === dstShape[n - runAxes]) {
+  while (runAxes < n && extent[n - runAxes] === srcShape[n - runAxes] && extent[n - runAxes] === dstShape[n - runAxes]) {
     run *= extent[n - runAxes - 1]!;
     runAxes++;
   }
-  const outer = n - runAxes;
-  let base = 0;
-  for (let a = 0; a < n; a++) base += dstStart[a]! * st[a]!;
+  const plan: BoxPlan = { run, outerExtent: [], srcStride: [], dstStride: [], srcBase, dstBase };
+  for (let a = 0; a < n - runAxes; a++) {
+    if (extent[a]! === 1) continue;
+    plan.outerExtent.push(extent[a]!);
+    plan.srcStride.push(ss[a]!);
+    plan.dstStride.push(ds[a]!);
+  }
+  return plan;
+}
+
+/** Calls fn(srcOffset, dstOffset) for every run of the plan, in C order. */
+export function forEachRun(plan: BoxPlan, fn: (src: number, dst: number) => void): void {
+  const { outerExtent: ext, srcStride: ss, dstStride: ds } = plan;
+  const outer = ext.length;
+  if (outer === 0) return fn(plan.srcBase, plan.dstBase);
+  if (outer <= 2) {
+    // The common 3D case (z, y outer; x the run) without index bookkeeping.
+    const n0 = ext[0]!, s0 = ss[0]!, d0 = ds[0]!;
+    const n1 = outer === 2 ? ext[1]! : 1, s1 = outer === 2 ? ss[1]! : 0, d1 = outer === 2 ? ds[1]! : 0;
+    for (let i = 0; i < n0; i++) {
+      let s = plan.srcBase + i * s0;
+      let d = plan.dstBase + i * d0;
+      for (let j = 0; j < n1; j++, s += s1, d += d1) fn(s, d);
+    }
+    return;
+  }
   const idx = new Array<number>(outer).fill(0);
   for (;;) {
-    let d = base;
-    for (let a = 0; a < outer; a++) d += idx[a]! * st[a]!;
-    dst.fill(value, d, d + run);
+    let s = plan.srcBase;
+    let d = plan.dstBase;
+    for (let a = 0; a < outer; a++) {
+      s += idx[a]! * ss[a]!;
+      d += idx[a]! * ds[a]!;
+    }
+    fn(s, d);
     let a = outer - 1;
     while (a >= 0) {
-      if (++idx[a]! < extent[a]!) break;
+      if (++idx[a]! < ext[a]!) break;
       idx[a] = 0;
       a--;
     }
     if (a < 0) return;
   }
+}
+
+export function copyBox(
+  src: TypedArray,
+  srcShape: readonly number[],
+  srcStart: readonly number[],
+  dst: TypedArray,
+  dstShape: readonly number[],
+  dstStart: readonly number[],
+  extent: readonly number[],
+): void {
+  const plan = planBox(srcShape, srcStart, dstShape, dstStart, extent);
+  if (!plan) return;
+  const run = plan.run;
+  const sameKind = src.constructor === dst.constructor;
+  forEachRun(plan, (s, d) => {
+    if (sameKind && run >= 16) dst.set(src.subarray(s, s + run) as never, d);
+    else for (let i = 0; i < run; i++) dst[d + i] = src[s + i]!;
+  });
+}
+
+/** Fills a box of a C-ordered array with one value. */
+export function fillBox(dst: TypedArray, dstShape: readonly number[], dstStart: readonly number[], extent: readonly number[], value: number): void {
+  const plan = planBox(dstShape, dstStart, dstShape, dstStart, extent);
+  if (!plan) return;
+  forEachRun(plan, (_, d) => dst.fill(value, d, d + plan.run));
 }
