@@ -10,3 +10,4 @@ export * as datasets from "./datasets/index.js";
 export * as electrochem from "./electrochem/index.js";
 export * as xas from "./xas/index.js";
 export * as analysis from "./analysis/index.js";
+export * as segment from "./segment/index.js";

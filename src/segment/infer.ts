@@ -1,0 +1,288 @@
+/**
+ * Whole-volume segmentation into the OME-Zarr `labels/` group, chunk by chunk.
+ *
+ * For every output chunk the windows that touch it are predicted (or taken from a bounded LRU cache of window
+ * predictions), Gaussian-weighted and accumulated over that chunk only, so memory is one chunk accumulator plus the
+ * cache budget, independent of the volume size. Windows shared by neighbouring chunks are recomputed when they have
+ * fallen out of the cache; the result does not depend on that (the accumulation order is fixed).
+ *
+ * Each label chunk is written atomically and last (after its probability / entropy chunks), so a present label
+ * chunk means the chunk is finished: a restarted job with the same model and settings skips those chunks.
+ */
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { OmeImage, ZarrArray, type LabelImage } from "../volume/index.js";
+import { VolumeError, ParameterError } from "../util/errors.js";
+import { createProgress, type ProgressSink } from "../util/progress.js";
+import { DEFAULT_INFER, type InferConfig } from "./plans.js";
+import type { SegmentModel } from "./model-io.js";
+import { modelFingerprint } from "./model-io.js";
+import { createEngine, type EngineName, type SegmentEngine } from "./engines.js";
+import { normaliseInto } from "./normalise.js";
+import { accumulateWindow, finishAccumulator, gaussianImportance, windowStarts, windowsTouching, type Box } from "./sliding-window.js";
+import { sizeMultiple } from "./unet.js";
+
+export interface SegmentOptions extends Partial<InferConfig> {
+  /** Label image name under labels/ (default "unet"; the twin's truth lives in labels/segmentation). */
+  labelName?: string;
+  /** Allow replacing a label image that this module did not write (e.g. ground truth); default false. */
+  overwriteForeign?: boolean;
+  /** Time points to segment (default: all). */
+  timePoints?: number[];
+  engine?: EngineName;
+  /** Use this engine instead of creating one (it is not disposed). */
+  engineInstance?: SegmentEngine;
+  /** Also store class probabilities (float32, labels/<name>/probabilities, axes t, class, z, y, x). */
+  writeProbabilities?: boolean;
+  /** Also store the entropy of the class probabilities (nats; labels/<name>/entropy). */
+  writeEntropy?: boolean;
+  /** Skip chunks a previous run with the same model and settings finished (default true). */
+  resume?: boolean;
+  intraOpThreads?: number;
+  progress?: ProgressSink | false;
+  /** Stop after this many chunks (for tests of restart; default: no limit). */
+  maxChunks?: number;
+}
+
+export interface SegmentStats {
+  chunksWritten: number;
+  chunksSkipped: number;
+  windowsPredicted: number;
+  windowsTotal: number;
+  voxels: number;
+  engine: string;
+  seconds: number;
+}
+
+/** Checks that the image has the model's channels and voxel size; throws a VolumeError naming the mismatch. */
+export function checkCompatible(img: OmeImage, sm: SegmentModel, tolerance = DEFAULT_INFER.voxelSizeTolerance): number[] {
+  const want = sm.record.unet.channels;
+  const missing = want.filter((c) => !img.channels.includes(c));
+  if (missing.length)
+    throw new VolumeError("image channels do not match the model", {
+      path: img.path,
+      field: "channels",
+      expected: `channels ${want.join(", ")} (model input)`,
+      got: `${img.channels.join(", ")} (missing ${missing.join(", ")})`,
+    });
+  const vs = sm.record.voxelSizeUm;
+  if (vs) {
+    const got = img.voxelSizeUm;
+    for (let a = 0; a < 3; a++)
+      if (Math.abs(got[a]! - vs[a]!) > tolerance * vs[a]!)
+        throw new VolumeError("voxel size does not match the model's training data", {
+          path: img.path,
+          field: "voxelSizeUm",
+          expected: `${vs.join(" x ")} um (within ${(tolerance * 100).toFixed(0)} %); resample the volume or retrain`,
+          got: `${got.join(" x ")} um`,
+        });
+  }
+  return want.map((c) => img.channels.indexOf(c));
+}
+
+class WindowCache {
+  private map = new Map<string, Float32Array>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+  get(key: string): Float32Array | undefined {
+    const v = this.map.get(key);
+    if (v) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: Float32Array): void {
+    if (v.byteLength > this.budget) return;
+    this.map.set(key, v);
+    this.bytes += v.byteLength;
+    for (const [k, old] of this.map) {
+      if (this.bytes <= this.budget) break;
+      this.map.delete(k);
+      this.bytes -= old.byteLength;
+    }
+  }
+}
+
+async function readWindow(
+  img: OmeImage,
+  t: number,
+  sm: SegmentModel,
+  start: readonly [number, number, number],
+  patch: readonly [number, number, number],
+): Promise<Float32Array> {
+  const [pd, ph, pw] = patch;
+  const shape = img.shapeZYX;
+  const sel: Box = [0, 1, 2].map((a) => [start[a]!, Math.min(shape[a]!, start[a]! + patch[a]!)]) as Box;
+  const ext = sel.map(([a, b]) => b - a);
+  const pv = pd * ph * pw;
+  const out = new Float32Array(sm.record.unet.channels.length * pv);
+  const inside = ext[0] === pd && ext[1] === ph && ext[2] === pw;
+  for (const [c, norm] of sm.record.normalisation.entries()) {
+    const raw = await img.readVolume(t, norm.channel, { selection: sel });
+    const where = `t=${t} window z${sel[0][0]}:${sel[0][1]} y${sel[1][0]}:${sel[1][1]} x${sel[2][0]}:${sel[2][1]}`;
+    if (inside) {
+      normaliseInto(raw.data, out, c * pv, norm, where);
+      continue;
+    }
+    // Volume smaller than the window: the rest stays 0, the normalised mean intensity.
+    const tmp = new Float32Array(raw.data.length);
+    normaliseInto(raw.data, tmp, 0, norm, where);
+    for (let z = 0; z < ext[0]!; z++)
+      for (let y = 0; y < ext[1]!; y++) out.set(tmp.subarray((z * ext[1]! + y) * ext[2]!, (z * ext[1]! + y + 1) * ext[2]!), c * pv + (z * ph + y) * pw);
+  }
+  return out;
+}
+
+interface JobRecord {
+  model: string;
+  patchZYX: number[];
+  overlap: number;
+  gaussianSigmaFraction: number;
+  probabilities: boolean;
+  entropy: boolean;
+}
+
+function sameJob(a: unknown, b: JobRecord): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Segments an OME-Zarr image with a model; returns what was done. */
+export async function segmentImage(img: OmeImage, sm: SegmentModel, options: SegmentOptions = {}): Promise<SegmentStats> {
+  const cfg: InferConfig = { ...DEFAULT_INFER, ...stripUndefined(options) };
+  const t0 = performance.now();
+  checkCompatible(img, sm, cfg.voxelSizeTolerance);
+  const mult = sizeMultiple(sm.record.unet);
+  if (cfg.patchZYX.some((p) => p % mult !== 0 || p < mult))
+    throw new ParameterError("patch size must be a multiple of 2^(depth-1)", { field: "patchZYX", expected: `multiples of ${mult}`, got: cfg.patchZYX.join("x") });
+  if (!(cfg.overlap >= 0 && cfg.overlap < 1)) throw new ParameterError("overlap out of range", { field: "overlap", expected: "[0, 1)", got: String(cfg.overlap) });
+  const labelName = options.labelName ?? "unet";
+  const K = sm.record.unet.classes.length;
+  const job: JobRecord = {
+    model: modelFingerprint(sm),
+    patchZYX: cfg.patchZYX,
+    overlap: cfg.overlap,
+    gaussianSigmaFraction: cfg.gaussianSigmaFraction,
+    probabilities: Boolean(options.writeProbabilities),
+    entropy: Boolean(options.writeEntropy),
+  };
+  const resume = options.resume ?? true;
+  let lab: LabelImage | null = null;
+  if ((await img.labelNames()).includes(labelName)) {
+    const old = await img.openLabels(labelName);
+    const prev = old.array(0).attributes["ssb-ct-segment"];
+    if (prev === undefined && !options.overwriteForeign)
+      throw new VolumeError("label image exists and was not written by the segmenter (ground truth?)", {
+        path: old.path,
+        field: "labelName",
+        expected: "another labelName, or overwriteForeign: true",
+        got: labelName,
+      });
+    if (resume && sameJob(prev, job)) lab = old;
+  }
+  const fresh = lab === null;
+  if (!lab) {
+    lab = await img.createLabels(labelName, { dtype: "uint8", classes: sm.record.classes, overwrite: true });
+    await lab.array(0).setAttributes({ ...lab.array(0).attributes, "ssb-ct-segment": job, "ssb-ct-model": { classes: sm.record.classes, channels: sm.record.unet.channels, training: sm.record.training.data, metrics: sm.record.metrics } });
+  }
+  const labArr = lab.array(0);
+  const [, , cz, cy, cx] = labArr.chunks as [number, number, number, number, number];
+  const shape = img.shapeZYX;
+  const T = img.timePointsH.length;
+  const extraArray = async (name: string, channels: number): Promise<ZarrArray> => {
+    const p = join(lab!.path, name);
+    if (!fresh && existsSync(p)) return ZarrArray.open(p);
+    return ZarrArray.create(p, {
+      shape: [T, channels, ...shape],
+      chunks: [1, channels, cz, cy, cx],
+      dtype: "float32",
+      codec: { name: "blosc", cname: "zstd", clevel: 3, shuffle: "byte" },
+      zarrFormat: labArr.zarrFormat,
+      dimensionNames: ["t", "c", "z", "y", "x"],
+      overwrite: true,
+    });
+  };
+  const probArr = options.writeProbabilities ? await extraArray("probabilities", K) : null;
+  const entArr = options.writeEntropy ? await extraArray("entropy", 1) : null;
+
+  const patch = cfg.patchZYX as [number, number, number];
+  const importance = gaussianImportance(patch, cfg.gaussianSigmaFraction);
+  const axisStarts = [0, 1, 2].map((a) => windowStarts(shape[a]!, patch[a]!, cfg.overlap));
+  const windowsPerVolume = axisStarts[0]!.length * axisStarts[1]!.length * axisStarts[2]!.length;
+  const times = options.timePoints ?? Array.from({ length: T }, (_, i) => i);
+  const nChunks = [Math.ceil(shape[0] / cz), Math.ceil(shape[1] / cy), Math.ceil(shape[2] / cx)];
+  const totalChunks = nChunks[0]! * nChunks[1]! * nChunks[2]! * times.length;
+  const progress = createProgress(`segment ${labelName}`, totalChunks, { unit: "chunks", sink: options.progress });
+  const engine: SegmentEngine = options.engineInstance ?? (await createEngine(sm, options.engine ?? "onnx", { intraOpThreads: options.intraOpThreads }));
+  const cache = new WindowCache(cfg.cacheMiB * 2 ** 20);
+  const stats: SegmentStats = { chunksWritten: 0, chunksSkipped: 0, windowsPredicted: 0, windowsTotal: windowsPerVolume * times.length, voxels: 0, engine: engine.name, seconds: 0 };
+  try {
+    for (const t of times) {
+      if (!(Number.isInteger(t) && t >= 0 && t < T)) throw new ParameterError("time point out of range", { field: "timePoints", expected: `0..${T - 1}`, got: String(t) });
+      for (let iz = 0; iz < nChunks[0]!; iz++)
+        for (let iy = 0; iy < nChunks[1]!; iy++)
+          for (let ix = 0; ix < nChunks[2]!; ix++) {
+            const coords = [t, 0, iz, iy, ix];
+            if (!fresh && labArr.hasChunk(coords)) {
+              stats.chunksSkipped++;
+              progress.tick();
+              continue;
+            }
+            if (options.maxChunks !== undefined && stats.chunksWritten >= options.maxChunks) return stats;
+            const box: Box = [
+              [iz * cz, Math.min(shape[0], (iz + 1) * cz)],
+              [iy * cy, Math.min(shape[1], (iy + 1) * cy)],
+              [ix * cx, Math.min(shape[2], (ix + 1) * cx)],
+            ];
+            const bv = (box[0][1] - box[0][0]) * (box[1][1] - box[1][0]) * (box[2][1] - box[2][0]);
+            const acc = new Float32Array(K * bv);
+            const weight = new Float32Array(bv);
+            for (const start of windowsTouching(axisStarts, patch, box)) {
+              const key = `${t}/${start.join(",")}`;
+              let probs = cache.get(key);
+              if (!probs) {
+                // Serial on purpose: prefetching the next window while ONNX Runtime runs was measured no faster on
+                // two cores (the reader competes with the engine's threads).
+                const input = await readWindow(img, t, sm, start, patch);
+                probs = await engine.predict(input, patch);
+                stats.windowsPredicted++;
+                cache.set(key, probs);
+              }
+              accumulateWindow(probs, start, patch, importance, acc, weight, box, K);
+            }
+            const { labels, entropy } = finishAccumulator(acc, weight, K, Boolean(entArr));
+            const ext = box.map(([a, b]) => b - a) as [number, number, number];
+            if (probArr) await probArr.writeChunk([t, 0, iz, iy, ix], padChunk(acc, K, ext, [cz, cy, cx]));
+            if (entArr && entropy) await entArr.writeChunk([t, 0, iz, iy, ix], padChunk(entropy, 1, ext, [cz, cy, cx]));
+            // The label chunk goes last: its presence marks the chunk as finished.
+            await labArr.writeChunk(coords, padChunk(labels, 1, ext, [cz, cy, cx]));
+            stats.chunksWritten++;
+            stats.voxels += bv;
+            progress.tick();
+          }
+    }
+  } finally {
+    progress.finish();
+    if (!options.engineInstance) await engine.dispose();
+    stats.seconds = (performance.now() - t0) / 1000;
+  }
+  return stats;
+}
+
+function padChunk<T extends Float32Array | Uint8Array>(src: T, channels: number, ext: [number, number, number], chunk: [number, number, number]): T {
+  if (ext[0] === chunk[0] && ext[1] === chunk[1] && ext[2] === chunk[2]) return src;
+  const cv = chunk[0] * chunk[1] * chunk[2];
+  const ev = ext[0] * ext[1] * ext[2];
+  const out = new (src.constructor as { new (n: number): T })(channels * cv);
+  for (let c = 0; c < channels; c++)
+    for (let z = 0; z < ext[0]; z++)
+      for (let y = 0; y < ext[1]; y++) {
+        const s = c * ev + (z * ext[1] + y) * ext[2];
+        out.set(src.subarray(s, s + ext[2]) as never, c * cv + (z * chunk[1] + y) * chunk[2]);
+      }
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,156 @@
+/**
+ * Saving and loading a segmentation model as model.json + weights.bin (the TF.js layers format) without
+ * tfjs-node. model.json also carries the record users need to trust a model: input channels, normalisation,
+ * classes, training voxel size, training data and metrics, and the SHA-256 of weights.bin so a truncated or
+ * corrupt weights file is caught at load time instead of producing garbage labels.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FileFormatError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { tf, initTf } from "./tf.js";
+import type { ChannelNormalisation, TrainConfig, UNetConfig } from "./plans.js";
+import { DEFAULT_CLASSES } from "./plans.js";
+import { buildUNet } from "./unet.js";
+
+export interface ModelRecord {
+  format: "ssb-ct-unet3d";
+  version: 1;
+  unet: UNetConfig;
+  /** One entry per input channel, in network order. */
+  normalisation: ChannelNormalisation[];
+  classes: { value: number; name: string; color?: [number, number, number, number] }[];
+  /** Voxel size of the training data, micrometres (z, y, x); null when unknown. */
+  voxelSizeUm: [number, number, number] | null;
+  training: {
+    /** Where the training volumes came from (store names, twin presets and seeds). */
+    data: string[];
+    config: TrainConfig | null;
+    stepsDone: number;
+    /** The command that trained it, for the shipped model. */
+    command?: string;
+  };
+  /** Validation / test metrics, e.g. per-class Dice. */
+  metrics: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface SegmentModel {
+  model: tf.LayersModel;
+  record: ModelRecord;
+}
+
+interface StoredJson {
+  format: "layers-model";
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: tf.io.ModelArtifacts["modelTopology"];
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  ssbCt: ModelRecord & { weightsSha256: string; weightsBytes: number };
+}
+
+export function defaultRecord(unet: UNetConfig, normalisation: ChannelNormalisation[]): ModelRecord {
+  return {
+    format: "ssb-ct-unet3d",
+    version: 1,
+    unet,
+    normalisation,
+    classes: unet.classes.map((name, value) => ({ value, name, ...(DEFAULT_CLASSES[value]?.name === name ? { color: DEFAULT_CLASSES[value]!.color } : {}) })),
+    voxelSizeUm: null,
+    training: { data: [], config: null, stepsDone: 0 },
+    metrics: {},
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Creates a freshly initialised model with identity normalisation (mean 0, std 1, no clipping). */
+export async function createSegmentModel(unet: UNetConfig, normalisation?: ChannelNormalisation[]): Promise<SegmentModel> {
+  await initTf();
+  const norm = normalisation ?? unet.channels.map((channel) => ({ channel, clipLow: -Infinity, clipHigh: Infinity, mean: 0, std: 1 }));
+  return { model: buildUNet(unet), record: defaultRecord(unet, norm) };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+// JSON has no Infinity: store open clip bounds as null.
+function encodeNorm(n: ChannelNormalisation[]): unknown {
+  return n.map((c) => ({ ...c, clipLow: Number.isFinite(c.clipLow) ? c.clipLow : null, clipHigh: Number.isFinite(c.clipHigh) ? c.clipHigh : null }));
+}
+function decodeNorm(n: Array<Omit<ChannelNormalisation, "clipLow" | "clipHigh"> & { clipLow: number | null; clipHigh: number | null }>): ChannelNormalisation[] {
+  return n.map((c) => ({ ...c, clipLow: c.clipLow ?? -Infinity, clipHigh: c.clipHigh ?? Infinity }));
+}
+
+/** Writes dir/model.json and dir/weights.bin (weights first, so a crash never pairs a new model.json with old weights). */
+export async function saveSegmentModel(dir: string, sm: SegmentModel): Promise<void> {
+  let artifacts: tf.io.ModelArtifacts | null = null;
+  await sm.model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
+  );
+  const a = artifacts as tf.io.ModelArtifacts | null;
+  if (!a || !a.weightData || !a.weightSpecs) throw new Error("TF.js returned no weights to save");
+  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(a.weightData));
+  writeFileAtomic(join(dir, "weights.bin"), weights);
+  const json: StoredJson = {
+    format: "layers-model",
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ["weights.bin"], weights: a.weightSpecs }],
+    ssbCt: { ...sm.record, normalisation: encodeNorm(sm.record.normalisation) as ChannelNormalisation[], weightsSha256: sha256(weights), weightsBytes: weights.byteLength },
+  };
+  writeFileAtomic(join(dir, "model.json"), JSON.stringify(json, null, 1));
+}
+
+/** Loads a model saved by saveSegmentModel; every failure names the file and what was wrong with it. */
+export async function loadSegmentModel(dir: string): Promise<SegmentModel> {
+  await initTf();
+  const jsonPath = join(dir, "model.json");
+  const binPath = join(dir, "weights.bin");
+  if (!existsSync(jsonPath)) throw new FileFormatError("model file missing", { path: jsonPath, expected: "model.json written by saveSegmentModel" });
+  let json: StoredJson;
+  try {
+    json = JSON.parse(readFileSync(jsonPath, "utf8")) as StoredJson;
+  } catch (e) {
+    throw new FileFormatError("model file is not valid JSON (truncated or corrupt?)", { path: jsonPath, got: (e as Error).message });
+  }
+  const rec = json?.ssbCt;
+  if (!json || json.format !== "layers-model" || !json.modelTopology || !Array.isArray(json.weightsManifest) || !rec || rec.format !== "ssb-ct-unet3d")
+    throw new FileFormatError("not an ssb-ct segmentation model", { path: jsonPath, field: "format / ssbCt", expected: 'layers-model with an "ssbCt" record of format ssb-ct-unet3d' });
+  if (!existsSync(binPath)) throw new FileFormatError("model weights missing", { path: binPath, expected: `${rec.weightsBytes} bytes referenced by model.json` });
+  const bin = new Uint8Array(readFileSync(binPath));
+  if (bin.byteLength !== rec.weightsBytes)
+    throw new FileFormatError("model weights have the wrong size (truncated?)", { path: binPath, expected: `${rec.weightsBytes} bytes`, got: `${bin.byteLength} bytes` });
+  const digest = sha256(bin);
+  if (digest !== rec.weightsSha256)
+    throw new FileFormatError("model weights are corrupt (checksum mismatch)", { path: binPath, field: "sha256", expected: rec.weightsSha256, got: digest });
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel({
+      load: async () =>
+        tf.io.getModelArtifactsForJSON(json as unknown as tf.io.ModelJSON, async () => [specs, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)]),
+    });
+  } catch (e) {
+    throw new FileFormatError("model.json does not describe a loadable TF.js model", { path: jsonPath, got: (e as Error).message });
+  }
+  const { weightsSha256: _h, weightsBytes: _b, ...record } = rec;
+  return { model, record: { ...record, normalisation: decodeNorm(record.normalisation as never) } };
+}
+
+/** SHA-256 of a saved model's weights (identifies the model in label metadata and restart checks). */
+export function modelFingerprint(sm: SegmentModel): string {
+  const h = createHash("sha256");
+  for (const w of sm.model.getWeights()) {
+    const d = w.dataSync() as Float32Array;
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  h.update(JSON.stringify(sm.record.unet));
+  h.update(JSON.stringify(encodeNorm(sm.record.normalisation)));
+  return h.digest("hex");
+}

@@ -1,0 +1,153 @@
+/**
+ * Training patches: sampling with oversampling of rare classes (lithium is rare: without it most patches hold no
+ * lithium and the network learns to never predict it) and augmentation, pure functions over typed arrays.
+ */
+import type { AugmentConfig } from "./plans.js";
+import type { Rng } from "./rng.js";
+
+/** A training volume with normalised channels, channels first. */
+export interface TrainingVolume {
+  shapeZYX: [number, number, number];
+  /** One normalised (z, y, x) array per model input channel, in network order. */
+  channels: Float32Array[];
+  labels: Uint8Array;
+  /** Where it came from (recorded in the model). */
+  source: string;
+}
+
+export interface Patch {
+  shapeZYX: [number, number, number];
+  channels: Float32Array[];
+  labels: Uint8Array;
+}
+
+/** Voxel indices of each class (for oversampling), computed once per volume. */
+export function classIndex(vol: TrainingVolume, classes: number): Int32Array[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const l of vol.labels) counts[l]!++;
+  const out = counts.map((c) => new Int32Array(c));
+  const fill = new Array<number>(classes).fill(0);
+  for (let i = 0; i < vol.labels.length; i++) {
+    const l = vol.labels[i]!;
+    out[l]![fill[l]!++] = i;
+  }
+  return out;
+}
+
+/** Start (z, y, x) of a patch: centred on a random voxel of a present rare class with probability `oversample`. */
+export function samplePatchStart(
+  vol: TrainingVolume,
+  index: Int32Array[],
+  patch: readonly [number, number, number],
+  rareClasses: readonly number[],
+  oversample: number,
+  rng: Rng,
+  /** Centre on this class (when present) instead of drawing; used for stratified validation patches. */
+  forceClass?: number,
+): [number, number, number] {
+  const [d, h, w] = vol.shapeZYX;
+  const maxStart = [Math.max(0, d - patch[0]), Math.max(0, h - patch[1]), Math.max(0, w - patch[2])];
+  const present = rareClasses.filter((c) => (index[c]?.length ?? 0) > 0);
+  const forced = forceClass !== undefined && (index[forceClass]?.length ?? 0) > 0;
+  if (forced || (present.length && rng.next() < oversample)) {
+    const cls = forced ? forceClass! : present[rng.int(present.length)]!;
+    const list = index[cls]!;
+    const v = list[rng.int(list.length)]!;
+    const z = Math.floor(v / (h * w));
+    const y = Math.floor(v / w) % h;
+    const x = v % w;
+    const centre = [z, y, x];
+    return [0, 1, 2].map((a) => {
+      const off = rng.int(patch[a]!); // where in the patch the chosen voxel lands
+      return Math.min(maxStart[a]!, Math.max(0, centre[a]! - off));
+    }) as [number, number, number];
+  }
+  return [rng.int(maxStart[0]! + 1), rng.int(maxStart[1]! + 1), rng.int(maxStart[2]! + 1)];
+}
+
+/** Copies a patch out of a volume (zero / class 0 beyond the edges of a volume smaller than the patch). */
+export function extractPatch(vol: TrainingVolume, start: readonly number[], patch: readonly [number, number, number]): Patch {
+  const [d, h, w] = vol.shapeZYX;
+  const [pd, ph, pw] = patch;
+  const n = pd * ph * pw;
+  const channels = vol.channels.map(() => new Float32Array(n));
+  const labels = new Uint8Array(n);
+  for (let z = 0; z < Math.min(pd, d - start[0]!); z++)
+    for (let y = 0; y < Math.min(ph, h - start[1]!); y++) {
+      const src = ((z + start[0]!) * h + (y + start[1]!)) * w + start[2]!;
+      const len = Math.min(pw, w - start[2]!);
+      const dst = (z * ph + y) * pw;
+      for (let c = 0; c < channels.length; c++) channels[c]!.set(vol.channels[c]!.subarray(src, src + len), dst);
+      labels.set(vol.labels.subarray(src, src + len), dst);
+    }
+  return { shapeZYX: [pd, ph, pw], channels, labels };
+}
+
+function remap<T extends Float32Array | Uint8Array>(a: T, shape: readonly number[], map: (z: number, y: number, x: number) => number): T {
+  const [d, h, w] = shape as [number, number, number];
+  const out = new (a.constructor as { new (n: number): T })(a.length);
+  for (let z = 0, o = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++, o++) out[o] = a[map(z, y, x)]!;
+  return out;
+}
+
+function blur1d(a: Float32Array, shape: readonly number[], axis: number, sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((s, v) => s + v, 0);
+  const [d, h, w] = shape as [number, number, number];
+  const stride = [h * w, w, 1][axis]!;
+  const len = shape[axis]!;
+  const out = new Float32Array(a.length);
+  for (let z = 0, o = 0; z < d; z++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++, o++) {
+        const pos = [z, y, x][axis]!;
+        let s = 0;
+        for (let j = -r; j <= r; j++) {
+          const q = Math.min(len - 1, Math.max(0, pos + j)); // edge replicate
+          s += k[j + r]! * a[o + (q - pos) * stride]!;
+        }
+        out[o] = s / ks;
+      }
+  return out;
+}
+
+/** Random flips, 90-degree rotations in y-x (square patches), intensity scale/shift, noise and blur. */
+export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Rng): Patch {
+  const shape = p.shapeZYX;
+  const [d, h, w] = shape;
+  let channels = p.channels;
+  let labels = p.labels;
+  const flips = [0, 1, 2].map(() => rng.next() < cfg.flipProbability);
+  const rot = cfg.rotate90 && h === w ? rng.int(4) : 0;
+  if (flips.some(Boolean) || rot) {
+    const map = (z: number, y: number, x: number) => {
+      // output (z, y, x) reads input after rotation by rot*90 degrees then flips
+      let yy = y;
+      let xx = x;
+      for (let r = 0; r < rot; r++) [yy, xx] = [xx, h - 1 - yy];
+      const zz = flips[0] ? d - 1 - z : z;
+      if (flips[1]) yy = h - 1 - yy;
+      if (flips[2]) xx = w - 1 - xx;
+      return (zz * h + yy) * w + xx;
+    };
+    channels = channels.map((c) => remap(c, shape, map));
+    labels = remap(labels, shape, map);
+  }
+  channels = channels.map((c0) => {
+    let c: Float32Array = Float32Array.from(c0);
+    const scale = rng.uniform(cfg.intensityScale[0], cfg.intensityScale[1]);
+    const shift = rng.uniform(cfg.intensityShift[0], cfg.intensityShift[1]);
+    for (let i = 0; i < c.length; i++) c[i] = c[i]! * scale + shift;
+    if (rng.next() < cfg.noiseProbability) {
+      const sd = rng.uniform(cfg.noiseStd[0], cfg.noiseStd[1]);
+      for (let i = 0; i < c.length; i++) c[i]! += sd * rng.normal();
+    }
+    if (rng.next() < cfg.blurProbability) {
+      const s = rng.uniform(cfg.blurSigma_vox[0], cfg.blurSigma_vox[1]);
+      for (let a = 0; a < 3; a++) c = blur1d(c, shape, a, s);
+    }
+    return c;
+  });
+  return { shapeZYX: shape, channels, labels };
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it, beforeAll } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tf, initTf } from "../../src/segment/tf.js";
+import { DEFAULT_AUGMENT, DEFAULT_UNET, type UNetConfig } from "../../src/segment/plans.js";
+import { createSegmentModel } from "../../src/segment/model-io.js";
+import { syntheticVolume } from "../../src/segment/synthetic.js";
+import { normalisationFor, toTrainingVolume, type RawVolume } from "../../src/segment/data.js";
+import { diceCeLoss, trainSegmentModel } from "../../src/segment/train.js";
+import { augmentPatch, classIndex, extractPatch, samplePatchStart } from "../../src/segment/patches.js";
+import { classMetrics, confusionMatrix } from "../../src/segment/metrics.js";
+import { Rng } from "../../src/segment/rng.js";
+
+beforeAll(async () => {
+  process.env.SSB_CT_QUIET_BACKEND = "1";
+  await initTf();
+});
+
+const unet: UNetConfig = { ...DEFAULT_UNET, depth: 2, baseFilters: 4, seed: 3 };
+function raw(seed: number, shape: [number, number, number] = [20, 20, 20]): RawVolume {
+  const s = syntheticVolume({ shapeZYX: shape, seed });
+  return { shapeZYX: s.shapeZYX, channels: s.channels, labels: s.labels, source: `synthetic seed ${seed}` };
+}
+
+describe("loss and metrics", () => {
+  it("Dice + CE equals the closed form on a 2-voxel example", () => {
+    const logits = tf.tensor([2, 0, -1, 0.5, 1.5, 0], [1, 1, 1, 2, 3]);
+    const labels = tf.tensor([0, 1], [1, 1, 1, 2], "int32");
+    const got = diceCeLoss(logits, labels, 3, 1, 1e-5).dataSync()[0]!;
+    const sm = (l: number[]) => {
+      const e = l.map(Math.exp);
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((x) => x / s);
+    };
+    const p = [sm([2, 0, -1]), sm([0.5, 1.5, 0])];
+    const ce = -(Math.log(p[0]![0]!) + Math.log(p[1]![1]!)) / 2;
+    const dice = [0, 1, 2].map((k) => {
+      const oh = [k === 0 ? 1 : 0, k === 1 ? 1 : 0];
+      const inter = p[0]![k]! * oh[0]! + p[1]![k]! * oh[1]!;
+      return (2 * inter + 1e-5) / (p[0]![k]! + p[1]![k]! + oh[0]! + oh[1]! + 1e-5);
+    });
+    expect(got).toBeCloseTo(ce + 1 - (dice[0]! + dice[1]! + dice[2]!) / 3, 5);
+  });
+
+  it("per-class Dice / IoU / TP / FP / FN follow 2TP/(2TP+FP+FN) and TP/(TP+FP+FN)", () => {
+    const truth = [0, 0, 0, 1, 1, 2, 2, 2];
+    const pred = [0, 0, 1, 1, 2, 2, 2, 0];
+    const m = classMetrics(confusionMatrix(truth, pred, 3), ["e", "v", "l"]);
+    expect(m[0]).toMatchObject({ tp: 2, fp: 1, fn: 1, dice: 4 / 6, iou: 2 / 4 });
+    expect(m[1]).toMatchObject({ tp: 1, fp: 1, fn: 1, dice: 2 / 4, iou: 1 / 3 });
+    expect(m[2]).toMatchObject({ tp: 2, fp: 1, fn: 1, dice: 4 / 6, iou: 2 / 4 });
+  });
+});
+
+describe("patches", () => {
+  it("oversampling puts a rare-class voxel in every patch when asked to, and fewer without", () => {
+    const v = toTrainingVolume(raw(4, [32, 32, 32]), normalisationFor(["phase", "absorption"], [raw(4, [32, 32, 32])]));
+    const idx = classIndex(v, 3);
+    expect(idx[2]!.length).toBeGreaterThan(0);
+    const rng = new Rng(1);
+    let withLi = 0;
+    for (let i = 0; i < 40; i++) {
+      const p = extractPatch(v, samplePatchStart(v, idx, [8, 8, 8], [2], 1, rng), [8, 8, 8]);
+      if (p.labels.includes(2)) withLi++;
+    }
+    expect(withLi).toBe(40);
+    let uniform = 0;
+    for (let i = 0; i < 200; i++) if (extractPatch(v, samplePatchStart(v, idx, [8, 8, 8], [2], 0, rng), [8, 8, 8]).labels.includes(2)) uniform++;
+    expect(uniform).toBeLessThan(200);
+    // a forced class is always in the patch, even with oversampling off (stratified validation patches)
+    for (let i = 0; i < 20; i++) expect(extractPatch(v, samplePatchStart(v, idx, [8, 8, 8], [2], 0, rng, 1), [8, 8, 8]).labels.includes(1)).toBe(true);
+  });
+
+  it("geometric augmentation moves intensities and labels together (voxel pairs are preserved)", () => {
+    const r = raw(5, [16, 16, 16]);
+    const v = toTrainingVolume(r, normalisationFor(["phase", "absorption"], [r]));
+    const p = extractPatch(v, [0, 0, 0], [16, 16, 16]);
+    const geomOnly = { ...DEFAULT_AUGMENT, flipProbability: 1, intensityScale: [1, 1] as [number, number], intensityShift: [0, 0] as [number, number], noiseProbability: 0, blurProbability: 0 };
+    const a = augmentPatch(p, geomOnly, new Rng(9));
+    const key = (c0: number, c1: number, l: number) => `${c0.toFixed(6)}|${c1.toFixed(6)}|${l}`;
+    const before = new Map<string, number>();
+    for (let i = 0; i < p.labels.length; i++) before.set(key(p.channels[0]![i]!, p.channels[1]![i]!, p.labels[i]!), (before.get(key(p.channels[0]![i]!, p.channels[1]![i]!, p.labels[i]!)) ?? 0) + 1);
+    for (let i = 0; i < a.labels.length; i++) {
+      const k = key(a.channels[0]![i]!, a.channels[1]![i]!, a.labels[i]!);
+      expect(before.get(k) ?? 0).toBeGreaterThan(0);
+      before.set(k, before.get(k)! - 1);
+    }
+    // all flips on: the corner voxel swaps with the opposite corner (up to the y-x rotation)
+    expect(Array.from(a.labels)).not.toEqual(Array.from(p.labels));
+  });
+});
+
+describe("training", () => {
+  const config = { patchZYX: [12, 12, 12] as [number, number, number], batchSize: 2, learningRate: 1e-2, validateEvery: 1000, checkpointEvery: 0 };
+
+  it("lowers the loss on synthetic blobs (tiny model)", async () => {
+    const vols = [raw(1), raw(2)];
+    const norm = normalisationFor(unet.channels, vols);
+    const sm = await createSegmentModel(unet, norm);
+    const steps = 30;
+    const { state } = await trainSegmentModel(sm, vols.map((v) => toTrainingVolume(v, norm)), {
+      config: { ...config, steps, validateEvery: steps, validationPatches: 2 },
+      validation: [toTrainingVolume(raw(9), norm)],
+      progress: false,
+    });
+    const l = state.losses.map((e) => e.loss);
+    expect(l).toHaveLength(steps);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(l.slice(-6))).toBeLessThan(0.9 * mean(l.slice(0, 6)));
+    expect(state.validation).toHaveLength(1);
+    expect(Object.keys(state.validation[0]!.dice)).toEqual(["electrolyte", "void", "lithium"]);
+  });
+
+  it("a resumed run continues exactly: 2 + 2 steps give the weights of 4 uninterrupted steps", async () => {
+    const vols = [raw(1)];
+    const norm = normalisationFor(unet.channels, vols);
+    const data = vols.map((v) => toTrainingVolume(v, norm));
+    const dir = mkdtempSync(join(tmpdir(), "ssbct-ckpt-"));
+    try {
+      const straight = await trainSegmentModel(await createSegmentModel(unet, norm), data, { config: { ...config, steps: 4 }, progress: false });
+      await trainSegmentModel(await createSegmentModel(unet, norm), data, { config: { ...config, steps: 4 }, checkpointDir: dir, stopAfter: 2, progress: false });
+      const resumed = await trainSegmentModel(await createSegmentModel({ ...unet, seed: 99 }, norm), data, { config: { ...config, steps: 4 }, checkpointDir: dir, resume: true, progress: false });
+      expect(resumed.state.step).toBe(4);
+      expect(resumed.state.losses.map((e) => e.loss)).toEqual(straight.state.losses.map((e) => e.loss));
+      const a = straight.model.model.getWeights().map((w) => Array.from(w.dataSync()));
+      const b = resumed.model.model.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(b).toEqual(a);
+      // and it did move away from the initial weights
+      const init = (await createSegmentModel(unet, norm)).model.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(b).not.toEqual(init);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
