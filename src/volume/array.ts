@@ -253,6 +253,23 @@ export class ZarrArray {
     }
   }
 
+  /** Where chunk `coords` meets region `sel`: the start of the overlap inside each, and its extent. */
+  private overlap(coords: readonly number[], sel: Selection): { inChunk: number[]; inRegion: number[]; extent: number[] } {
+    const cs = this.meta.chunks;
+    const inChunk: number[] = [];
+    const inRegion: number[] = [];
+    const extent: number[] = [];
+    for (let i = 0; i < coords.length; i++) {
+      const c0 = coords[i]! * cs[i]!;
+      const lo = Math.max(c0, sel[i]![0]);
+      const hi = Math.min(c0 + cs[i]!, sel[i]![1]);
+      inChunk.push(lo - c0);
+      inRegion.push(lo - sel[i]![0]);
+      extent.push(hi - lo);
+    }
+    return { inChunk, inRegion, extent };
+  }
+
   /**
    * Reads a region into a new typed array. Large reads decode chunks on worker threads into shared memory; the
    * returned array may then be backed by a SharedArrayBuffer that is longer than the data (decode scratch space):
@@ -269,18 +286,8 @@ export class ZarrArray {
     const chunkBytes = this.chunkElements() * bpe;
     const tasks: ChunkTask[] = [];
     for (const coords of this.chunksOverlapping(sel)) {
-      const srcStart: number[] = [];
-      const dstStart: number[] = [];
-      const extent: number[] = [];
-      for (let i = 0; i < coords.length; i++) {
-        const c0 = coords[i]! * chunkShape[i]!;
-        const lo = Math.max(c0, sel[i]![0]);
-        const hi = Math.min(c0 + chunkShape[i]!, sel[i]![1]);
-        srcStart.push(lo - c0);
-        dstStart.push(lo - sel[i]![0]);
-        extent.push(hi - lo);
-      }
-      tasks.push({ file: this.chunkPath(coords), key: this.chunkKey(coords), srcStart, dstStart, extent });
+      const { inChunk, inRegion, extent } = this.overlap(coords, sel);
+      tasks.push({ file: this.chunkPath(coords), key: this.chunkKey(coords), srcStart: inChunk, dstStart: inRegion, extent });
     }
     const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape };
     // Output first, scratch after it (8-byte aligned so every dtype view is legal).
@@ -310,20 +317,9 @@ export class ZarrArray {
       throw new VolumeError("data length does not match its shape", { path: this.path, expected: String(product(data.shape)), got: String(data.data.length) });
     const cs = this.meta.chunks;
     for (const coords of this.chunksOverlapping(sel)) {
-      const srcStart: number[] = [];
-      const dstStart: number[] = [];
-      const extent: number[] = [];
-      let whole = true;
-      for (let i = 0; i < coords.length; i++) {
-        const c0 = coords[i]! * cs[i]!;
-        const c1 = Math.min(c0 + cs[i]!, this.meta.shape[i]!);
-        const lo = Math.max(c0, sel[i]![0]);
-        const hi = Math.min(c1, sel[i]![1]);
-        if (lo !== c0 || hi !== c1) whole = false;
-        srcStart.push(lo - sel[i]![0]);
-        dstStart.push(lo - c0);
-        extent.push(hi - lo);
-      }
+      const { inChunk: dstStart, inRegion: srcStart, extent } = this.overlap(coords, sel);
+      // A chunk whose valid part (edge chunks are clipped by the array) is covered entirely needs no read.
+      const whole = coords.every((c, i) => dstStart[i] === 0 && extent[i] === Math.min(cs[i]!, this.meta.shape[i]! - c * cs[i]!));
       let chunk: TypedArray | null = whole ? null : await this.readChunk(coords);
       if (!chunk) {
         chunk = typedArrayFor(this.meta.dtype, this.chunkElements());
@@ -402,18 +398,8 @@ export class ZarrArray {
         cache.set(key, chunk);
       }
       if (!chunk) continue;
-      const srcStart: number[] = [];
-      const dstStart: number[] = [];
-      const extent: number[] = [];
-      for (let i = 0; i < coords.length; i++) {
-        const c0 = coords[i]! * cs[i]!;
-        const lo = Math.max(c0, sel[i]![0]);
-        const hi = Math.min(c0 + cs[i]!, sel[i]![1]);
-        srcStart.push(lo - c0);
-        dstStart.push(lo - sel[i]![0]);
-        extent.push(hi - lo);
-      }
-      copyBox(chunk, cs, srcStart, out, outShape, dstStart, extent);
+      const { inChunk, inRegion, extent } = this.overlap(coords, sel);
+      copyBox(chunk, cs, inChunk, out, outShape, inRegion, extent);
     }
     return { data: out, shape: outShape };
   }
