@@ -1,40 +1,66 @@
 /**
- * `npm run reproduce`: the main job on the embedded default data. Generates the digital twin's `default` dataset
- * (deterministic for its seed), adds a multiscale pyramid so viewers open it, then executes every notebook headless
- * so their outputs (the paper's figures) are regenerated in place. Steps that already ran on the same parameters are
- * skipped (the twin's manifest records them), so a rerun after an interruption continues.
+ * `npm run reproduce`: the main job on the embedded default data, end to end.
+ *   1. the digital twin's `default` dataset (deterministic for its seed)      -> data/generated/twin-default.ome.zarr
+ *   2. a multiscale pyramid so viewers (napari, neuroglancer) open it
+ *   3. segmentation with the shipped U-Net (data/models/unet-default)        -> labels/unet in the store
+ *   4. quantification of the U-Net labels and of the twin's truth (voids vs depth, Li vs Faraday, nucleation,
+ *      porosity)                                                              -> data/generated/results/{unet,truth}/*.csv
+ *   5. every notebook executed headless, outputs written back to notebooks/
+ * Each step that already ran on the same inputs is skipped, so a rerun after an interruption continues.
  *
- * Options: --preset ci|default|paper (default: default)   --skip-notebooks   --force (regenerate the data)
+ * Options: --preset ci|default (default: default)   --skip-notebooks   --force (redo every step)
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { generateTwin, presetParameters, MANIFEST_FILE } from "../twin/index.js";
 import { OmeImage, buildPyramid } from "../volume/index.js";
+import { loadSegmentModel, segmentImage } from "../segment/index.js";
+import { analyseOperando, operandoTables, writeTables } from "../analysis/index.js";
 
 const args = process.argv.slice(2);
 const preset = args.includes("--preset") ? args[args.indexOf("--preset") + 1]! : "default";
 const force = args.includes("--force");
 const out = join("data", "generated", `twin-${preset}.ome.zarr`);
+const results = join("data", "generated", "results");
+const MODEL = join("data", "models", "unet-default");
 
 async function main(): Promise<void> {
   const params = presetParameters(preset);
   const manifestPath = join(out, MANIFEST_FILE);
   const same = existsSync(manifestPath) && JSON.stringify(JSON.parse(readFileSync(manifestPath, "utf8")).parameters) === JSON.stringify(params);
-  if (same && !force) console.log(`[1/3] twin '${preset}' dataset is up to date: ${out}`);
+  if (same && !force) console.log(`[1/5] twin '${preset}' dataset is up to date: ${out}`);
   else {
-    console.log(`[1/3] generating the digital twin ('${preset}' preset) -> ${out}`);
+    console.log(`[1/5] generating the digital twin ('${preset}' preset) -> ${out}`);
     const r = await generateTwin(params, out, { overwrite: true });
     console.log(`      ${r.blocks} blocks in ${r.seconds.toFixed(1)} s; short circuit at ${r.manifest.short_h.toFixed(2)} h`);
   }
-  const img = await OmeImage.open(out);
-  if (img.levels < 3 || force || !same) {
-    console.log("[2/3] building the multiscale pyramid (image: mean, labels: mode)");
+  const fresh = !same || force;
+  let img = await OmeImage.open(out);
+  if (img.levels < 3 || fresh) {
+    console.log("[2/5] building the multiscale pyramid (image: mean, labels: mode)");
     await buildPyramid(img, { levels: 3, method: "mean" });
-    for (const name of await img.labelNames()) await buildPyramid(await img.openLabels(name), { levels: 3, method: "mode" });
-  } else console.log("[2/3] pyramid present");
+    for (const name of ["material", "segmentation"]) await buildPyramid(await img.openLabels(name), { levels: 3, method: "mode" });
+    img = await OmeImage.open(out);
+  } else console.log("[2/5] pyramid present");
+
+  console.log(`[3/5] segmenting with ${MODEL} (finished chunks are skipped)`);
+  const model = await loadSegmentModel(MODEL);
+  const seg = await segmentImage(img, model, { labelName: "unet", resume: !fresh });
+  console.log(`      ${seg.chunksWritten} chunks written, ${seg.chunksSkipped} skipped, ${seg.seconds.toFixed(1)} s (${seg.engine})`);
+
+  console.log(`[4/5] quantifying voids and lithium -> ${results}/`);
+  for (const name of ["unet", "segmentation"]) {
+    const lab = await img.openLabels(name);
+    const r = await analyseOperando(lab, { experiment: img.experiment, connectivity: 26, binWidth_um: 20, progress: false });
+    const dir = join(results, name === "segmentation" ? "truth" : name);
+    mkdirSync(dir, { recursive: true });
+    const files = writeTables(dir, operandoTables(r));
+    console.log(`      ${name}: ${files.length} tables${r.notes.length ? `; notes: ${r.notes.join(" ")}` : ""}`);
+  }
+
   if (args.includes("--skip-notebooks")) return;
-  console.log("[3/3] executing the notebooks headless (outputs written back to notebooks/)");
+  console.log("[5/5] executing the notebooks headless (outputs written back to notebooks/)");
   const r = spawnSync("bash", ["scripts/run-notebooks.sh", "--in-place"], { stdio: "inherit", env: { ...process.env, SSB_CT_DATASET: out } });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
