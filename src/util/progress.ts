@@ -4,7 +4,7 @@
  * A job creates a `Progress` with a total and ticks it; where the ticks go is a sink. The default sink draws a
  * one-line bar with rate and ETA on a terminal (stderr is a TTY) and otherwise (CI logs, Jupyter cells, whose
  * stderr is captured line by line) prints a plain line at most every `lineIntervalS` seconds, so logs stay short.
- * Set SSB_CT_PROGRESS=0 to silence the default sink.
+ * Set SSB_CT_PROGRESS=0 to silence the default sink, SSB_CT_PROGRESS_INTERVAL_S to change the line interval.
  */
 
 export interface ProgressEvent {
@@ -50,7 +50,10 @@ export function formatProgress(e: ProgressEvent, width = 24): string {
   return `${e.label} [${bar}] ${e.done}/${e.total} ${e.unit} ${(frac * 100).toFixed(0)}% ${rate.toFixed(1)} ${e.unit}/s ${eta}`;
 }
 
-export function defaultSink(stream: NodeJS.WriteStream = process.stderr, lineIntervalS = 5): ProgressSink {
+export function defaultSink(
+  stream: NodeJS.WriteStream = process.stderr,
+  lineIntervalS = Number(process.env.SSB_CT_PROGRESS_INTERVAL_S) || 5,
+): ProgressSink {
   if (process.env.SSB_CT_PROGRESS === "0") return () => {};
   const tty = Boolean(stream.isTTY);
   let lastLine = -Infinity;
