@@ -12,7 +12,7 @@ import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { decodeChunk, encodeChunk } from "./codecs.js";
 import { chunkKey, emitV2, emitV3, parseV2, parseV3, type ArrayMeta } from "./metadata.js";
-import { copyBox, fillBox } from "./ndcopy.js";
+import { copyBox } from "./ndcopy.js";
 import { readChunkInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
 import { readParallel, scratchBytes, shouldUsePool } from "./read-pool.js";
 import {
@@ -451,4 +451,3 @@ async function readWithZarrita(arr: ZarrArray, sel: Selection): Promise<NdArray>
   return { data: res.data as unknown as TypedArray, shape: [...res.shape] };
 }
 
-export { fillBox };

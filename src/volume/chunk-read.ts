@@ -4,7 +4,6 @@
  * workers alike, so both produce identical bytes.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { gunzipSync, inflateSync } from "node:zlib";
 import { VolumeError } from "../util/errors.js";
 import { decodeChunk } from "./codecs.js";
 import { forEachRun, planBox } from "./ndcopy.js";
@@ -96,8 +95,11 @@ function int32View(buf: Uint8Array): Int32Array | null {
   return v;
 }
 
-/** Reads a whole file into `buf` at `offset` (no allocation); returns its length, or -1 if it does not exist. */
-function readFileInto(file: string, key: string, buf: Uint8Array, offset: number, maxBytes: number): number {
+/**
+ * Reads a whole chunk file without allocating. `into(size)` says where its bytes go (a buffer and an offset with room
+ * for `size` bytes). Returns the byte count, or -1 when the chunk was never written.
+ */
+function readChunkFile(file: string, key: string, into: (size: number) => [Uint8Array, number]): number {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -107,10 +109,10 @@ function readFileInto(file: string, key: string, buf: Uint8Array, offset: number
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > maxBytes) return -2 - size;
+    const [target, offset] = into(size);
     let got = 0;
     while (got < size) {
-      const r = readSync(fd, buf, offset + got, size - got, got);
+      const r = readSync(fd, target, offset + got, size - got, got);
       if (r === 0) break;
       got += r;
     }
@@ -120,35 +122,9 @@ function readFileInto(file: string, key: string, buf: Uint8Array, offset: number
   }
 }
 
-const EMPTY = new Uint8Array(0);
+/** Encoded chunks are read into this buffer, reused across chunks (a view of it is valid until the next read). */
 let encBuf = new Uint8Array(1 << 20);
 
-/**
- * Reads a stored (encoded) chunk into a buffer reused across chunks, so the hot loop allocates nothing; the view is
- * valid until the next call. Null when the chunk was never written.
- */
-function readEncoded(file: string, key: string): Uint8Array | null {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new VolumeError("cannot open chunk", { path: file, location: key, got: String(e) });
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
-    let got = 0;
-    while (got < size) {
-      const r = readSync(fd, encBuf, got, size - got, got);
-      if (r === 0) break;
-      got += r;
-    }
-    return encBuf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
-}
 let tmp = new Uint8Array(0);
 
 /** Scratch for one shuffled Blosc block (its size is in the frame header), reused across chunks. */
@@ -170,32 +146,26 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
   const chunkBytes = job.chunkShape.reduce((a, b) => a * b, 1) * job.bytesPerElement;
   const where = `${task.file} (chunk ${task.key})`;
   if (job.codec.name === "raw") {
-    const got = readFileInto(task.file, task.key, buf, scratch, chunkBytes);
+    // Raw chunks go straight into the scratch slot; an oversized file is read into the spare buffer to report it.
+    const got = readChunkFile(task.file, task.key, (size) => {
+      if (size <= chunkBytes) return [buf, scratch];
+      if (encBuf.length < size) encBuf = new Uint8Array(size);
+      return [encBuf, 0];
+    });
     if (got === -1) return false;
-    if (got !== chunkBytes)
-      throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: got < -1 ? `${-got - 2} bytes` : `${got} bytes` });
+    if (got !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${got} bytes` });
   } else {
-    const enc = readEncoded(task.file, task.key);
-    if (!enc) return false;
-    let dec: Uint8Array;
-    if (job.codec.name === "blosc" && enc.byteLength >= 16 && new DataView(enc.buffer, enc.byteOffset, 16).getUint32(4, true) === chunkBytes && bloscDecodeInto(enc, buf, scratch, blockTmp(enc), nativeZstd())) {
-      dec = EMPTY;
-    } else if (job.codec.name === "zstd" && nativeZstd()) {
-      try {
-        dec = nativeZstd()!(enc);
-      } catch (e) {
-        throw new VolumeError("corrupt zstd chunk", { path: where, expected: "a valid zstd frame", got: (e as Error).message });
-      }
-      if (dec.byteLength !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${dec.byteLength} bytes` });
-    } else if (job.codec.name === "gzip" || job.codec.name === "zlib") {
-      try {
-        dec = job.codec.name === "gzip" ? gunzipSync(enc) : inflateSync(enc);
-      } catch (e) {
-        throw new VolumeError(`corrupt ${job.codec.name} chunk`, { path: where, got: (e as Error).message });
-      }
-      if (dec.byteLength !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${dec.byteLength} bytes` });
-    } else dec = await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where);
-    if (dec !== EMPTY) buf.set(dec, scratch);
+    const n = readChunkFile(task.file, task.key, (size) => {
+      if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
+      return [encBuf, 0];
+    });
+    if (n === -1) return false;
+    const enc = encBuf.subarray(0, n);
+    // Blosc frames decode straight into the scratch slot; everything else (and Blosc variants the fast decoder
+    // leaves alone, e.g. bitshuffle) goes through the one codec path that also produces the precise errors.
+    const header = enc.byteLength >= 16 ? new DataView(enc.buffer, enc.byteOffset, 16) : null;
+    const inPlace = job.codec.name === "blosc" && header !== null && header.getUint32(4, true) === chunkBytes && bloscDecodeInto(enc, buf, scratch, blockTmp(enc), nativeZstd());
+    if (!inPlace) buf.set(await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where), scratch);
   }
   if (!job.littleEndian && job.bytesPerElement > 1) swapInPlace(buf, scratch, chunkBytes, job.bytesPerElement);
   copyBoxWithin(buf, scratch, job.chunkShape, task.srcStart, job.outShape, task.dstStart, task.extent, job.bytesPerElement);

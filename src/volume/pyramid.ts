@@ -91,7 +91,6 @@ export async function buildPyramid(
   if (base.ndim !== 5) throw new VolumeError("pyramids are built for 5D (t, c, z, y, x) images", { path: base.path, got: `${base.ndim}D` });
   const down = method === "mean" ? downsampleMean : downsampleMode;
   let prev = base;
-  const arrays: ZarrArray[] = [];
   let totalBlocks = 0;
   const shapes: number[][] = [];
   for (let k = 1; k < levels; k++) {
@@ -128,7 +127,6 @@ export async function buildPyramid(
       );
       progress.tick();
     }
-    arrays.push(arr);
     prev = arr;
   }
   progress.finish();
