@@ -2,6 +2,7 @@
  * Command line for the segmenter (run with `npx tsx src/segment/cli.ts <command> ...`):
  *   train   --data a.ome.zarr[,b...] [--truth segmentation] [--val v.ome.zarr] --out DIR [--channels phase,absorption]
  *           [--depth 3] [--base 8] [--norm instance|none] [--steps 2000] [--patch 32] [--batch 2] [--lr 3e-3] [--oversample 0.33] [--seed 1] [--checkpoint DIR] [--resume]
+ *           [--val-volumes v.ome.zarr[,w...] [--val-t -1[,t...]] --best DIR]   whole-volume validation; best model kept in DIR
  *   segment --data x.ome.zarr --model DIR [--label unet] [--engine onnx|tfjs] [--patch 64] [--probabilities] [--entropy]
  *   report  --data test.ome.zarr --train-data a.ome.zarr --model DIR [--model DIR2 ...] [--truth segmentation] [--t LAST]
  * Every option has its default in plans.ts; the trained model records the command line that made it.
@@ -40,13 +41,19 @@ const num = (o: Opts, k: string, d: number): number => {
   return v;
 };
 
-async function rawVolumes(paths: string[], truth: string, channels: ChannelName[]): Promise<{ vols: RawVolume[]; voxel: [number, number, number] }> {
+/** Time points of every image (default all; negative counts from the end, -1 = last). */
+async function rawVolumes(paths: string[], truth: string, channels: ChannelName[], times?: number[]): Promise<{ vols: RawVolume[]; voxel: [number, number, number] }> {
   const vols: RawVolume[] = [];
   let voxel: [number, number, number] = [1, 1, 1];
   for (const p of paths) {
     const img = await OmeImage.open(p);
     voxel = img.voxelSizeUm;
-    for (let t = 0; t < img.timePointsH.length; t++) vols.push(await readRawVolume(img, t, truth, channels));
+    const T = img.timePointsH.length;
+    const ts = times ? times.map((t) => (t < 0 ? T + t : t)) : Array.from({ length: T }, (_, i) => i);
+    for (const t of ts) {
+      if (!(Number.isInteger(t) && t >= 0 && t < T)) throw new ParameterError("time point out of range", { path: p, field: "--val-t", expected: `-${T}..${T - 1}`, got: String(t) });
+      vols.push(await readRawVolume(img, t, truth, channels));
+    }
   }
   return { vols, voxel };
 }
@@ -61,6 +68,8 @@ export async function main(argv: string[]): Promise<void> {
     const { vols, voxel } = await rawVolumes(str(o, "data").split(","), truth, channels);
     const norm = normalisationFor(channels, vols);
     const val = o.has("val") ? (await rawVolumes(str(o, "val").split(","), truth, channels)).vols : [];
+    const valT = str(o, "val-t", "-1").split(",").map(Number);
+    const valVolumes = o.has("val-volumes") ? (await rawVolumes(str(o, "val-volumes").split(","), truth, channels, valT)).vols : [];
     const sm = await createSegmentModel(unet, norm);
     sm.record.voxelSizeUm = voxel;
     // record file names, not this machine's paths (the record ships with the model)
@@ -69,6 +78,8 @@ export async function main(argv: string[]): Promise<void> {
     const res = await trainSegmentModel(sm, vols.map((v) => toTrainingVolume(v, norm)), {
       config: { patchZYX: [p, p, p], steps: num(o, "steps", DEFAULT_TRAIN.steps), batchSize: num(o, "batch", DEFAULT_TRAIN.batchSize), learningRate: num(o, "lr", DEFAULT_TRAIN.learningRate), seed: num(o, "seed", DEFAULT_TRAIN.seed), oversampleRare: num(o, "oversample", DEFAULT_TRAIN.oversampleRare), validateEvery: num(o, "validate-every", DEFAULT_TRAIN.validateEvery), checkpointEvery: num(o, "checkpoint-every", DEFAULT_TRAIN.checkpointEvery) },
       validation: val.map((v) => toTrainingVolume(v, norm)),
+      validationVolumes: valVolumes.map((v) => toTrainingVolume(v, norm)),
+      bestDir: o.has("best") ? str(o, "best") : undefined,
       checkpointDir: o.has("checkpoint") ? str(o, "checkpoint") : undefined,
       resume: o.has("resume"),
       log: (l) => console.log(l),

@@ -148,6 +148,8 @@ export interface InferConfig {
   gaussianSigmaFraction: number;
   /** Memory budget for cached window predictions, MiB; windows shared by neighbouring chunks are reused from it. */
   cacheMiB: number;
+  /** Memory budget for decoded input chunks, MiB; overlapping windows take their input from it. */
+  inputCacheMiB: number;
   /** Relative tolerance when comparing the volume's voxel size with the model's training voxel size. */
   voxelSizeTolerance: number;
 }
@@ -157,5 +159,6 @@ export const DEFAULT_INFER: InferConfig = {
   overlap: 0.5,
   gaussianSigmaFraction: 1 / 8,
   cacheMiB: 256,
+  inputCacheMiB: 256,
   voxelSizeTolerance: 0.02,
 };

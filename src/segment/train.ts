@@ -19,6 +19,8 @@ import { loadSegmentModel, saveSegmentModel, type SegmentModel } from "./model-i
 import { Rng } from "./rng.js";
 import { augmentPatch, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
 import { classMetrics, confusionMatrix } from "./metrics.js";
+import { createOnnxEngine } from "./engines.js";
+import { volumeConfusion } from "./predict-volume.js";
 import { sizeMultiple } from "./unet.js";
 
 export interface TrainLogEntry {
@@ -37,6 +39,10 @@ export interface TrainState {
   rng: number[];
   losses: TrainLogEntry[];
   validation: ValidationEntry[];
+  /** Per-class Dice over whole validation volumes (when `validationVolumes` are given). */
+  volumeValidation?: ValidationEntry[];
+  /** The checkpoint kept in `bestDir`: step and foreground-mean whole-volume Dice. */
+  best?: { step: number; score: number };
 }
 
 export interface TrainOptions {
@@ -48,6 +54,14 @@ export interface TrainOptions {
   /** Stop (and checkpoint) after this step, e.g. to test resumption; the schedule still targets config.steps. */
   stopAfter?: number;
   validation?: TrainingVolume[];
+  /**
+   * Whole held-out volumes scored (sliding window through ONNX Runtime) at every validation step; the model with the
+   * best mean foreground Dice over them is saved to `bestDir`. Patch Dice alone selected models that overfit.
+   */
+  validationVolumes?: TrainingVolume[];
+  bestDir?: string;
+  /** Window used to score whole volumes (default: the inference default). */
+  validationWindowZYX?: [number, number, number];
   progress?: ProgressSink | false;
   log?: (line: string) => void;
 }
@@ -151,7 +165,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
     };
     m = st.shapes.map(take);
     v = st.shapes.map(take);
-    state = { step: st.step, rng: st.rng, losses: st.losses, validation: st.validation };
+    state = { step: st.step, rng: st.rng, losses: st.losses, validation: st.validation, volumeValidation: st.volumeValidation, best: st.best };
     log(`resumed from ${ckpt} at step ${state.step}`);
   } else {
     m = vars().map((w) => tf.variable(tf.zerosLike(w), false));
@@ -231,6 +245,31 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
       const dice = validationDice(sm, valPatches);
       state.validation.push({ step: t, dice });
       log(`step ${t} loss ${loss.toFixed(4)} val Dice ${Object.entries(dice).map(([k, d]) => `${k} ${d.toFixed(3)}`).join(", ")}`);
+    }
+    if (options.validationVolumes?.length && (t % cfg.validateEvery === 0 || t === cfg.steps)) {
+      const engine = await createOnnxEngine(sm);
+      let conf: number[][];
+      try {
+        conf = await volumeConfusion(engine, options.validationVolumes, { patchZYX: options.validationWindowZYX });
+      } finally {
+        await engine.dispose();
+      }
+      const metrics = classMetrics(conf, unet.classes);
+      const dice = Object.fromEntries(metrics.map((c) => [c.name, c.dice]));
+      const fg = metrics.slice(1).map((c) => c.dice);
+      const score = fg.reduce((a, b) => a + b, 0) / fg.length;
+      (state.volumeValidation ??= []).push({ step: t, dice });
+      const better = !state.best || score > state.best.score;
+      log(`step ${t} whole-volume val Dice ${metrics.map((c) => `${c.name} ${c.dice.toFixed(4)}`).join(", ")}${better ? " (best)" : ""}`);
+      if (better && options.bestDir) {
+        state.best = { step: t, score };
+        const rec = sm.record;
+        const saved = { ...rec.metrics };
+        rec.metrics = { ...rec.metrics, volumeValidationDice: dice, volumeValidationStep: t };
+        rec.training = { ...rec.training, config: cfg, stepsDone: t, data: [...new Set([...rec.training.data, ...data.map((d) => d.source)])] };
+        await saveSegmentModel(options.bestDir, sm);
+        rec.metrics = saved;
+      } else if (better) state.best = { step: t, score };
     }
     if (cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0) await saveCheckpoint();
   }

@@ -58,6 +58,11 @@ export function readJsonIfExists(path: string): unknown {
   return existsSync(path) ? readJson(path) : undefined;
 }
 
+export interface ReadOptions {
+  /** Take decoded chunks from (and add them to) this cache, made by `chunkCache` of the same array. */
+  cache?: ChunkCache;
+}
+
 export class ZarrArray {
   private constructor(
     readonly path: string,
@@ -275,10 +280,11 @@ export class ZarrArray {
    * returned array may then be backed by a SharedArrayBuffer that is longer than the data (decode scratch space):
    * use `data.byteOffset`/`data.byteLength`, not `data.buffer`, when you need its bytes.
    */
-  async read(selection?: Selection): Promise<NdArray> {
+  async read(selection?: Selection, options: ReadOptions = {}): Promise<NdArray> {
     const sel = selection ?? this.fullSelection();
     this.checkSelection(sel);
     if (this.meta.foreignCodecs) return readWithZarrita(this, sel);
+    if (options.cache) return this.readCached(sel, options.cache);
     const outShape = sel.map(([a, b]) => b - a);
     const n = product(outShape);
     const bpe = BYTES_PER_ELEMENT[this.meta.dtype];
@@ -384,6 +390,14 @@ export class ZarrArray {
     return Math.max(1, Math.min(cap, Math.floor((256 << 20) / bytes)));
   }
 
+  /**
+   * A cache of decoded chunks of this array holding at most `budgetBytes` of them (at least one chunk), for callers
+   * that read overlapping regions (sliding windows): pass it to `read` so each chunk is decoded once while it stays.
+   */
+  chunkCache(budgetBytes: number): ChunkCache {
+    return new ChunkCache(Math.max(1, Math.floor(budgetBytes / (this.chunkElements() * BYTES_PER_ELEMENT[this.meta.dtype]))));
+  }
+
   /** A region read that takes decoded chunks from (and adds them to) `cache`. */
   private async readCached(sel: Selection, cache: ChunkCache): Promise<NdArray> {
     const outShape = sel.map(([a, b]) => b - a);
@@ -423,8 +437,8 @@ export class ZarrArray {
   }
 }
 
-/** Least-recently-used decoded chunks (null = chunk never written), bounded by count. */
-class ChunkCache {
+/** Least-recently-used decoded chunks of one array (null = chunk never written), bounded by count. */
+export class ChunkCache {
   private readonly map = new Map<string, TypedArray | null>();
   constructor(private readonly capacity: number) {}
   get(key: string): TypedArray | null | undefined {

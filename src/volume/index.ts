@@ -3,7 +3,7 @@
  * and block access, pyramids, and importers for beamline TIFF stacks and HDF5 files.
  */
 export * from "./types.js";
-export { ZarrArray, type BlockOptions } from "./array.js";
+export { ZarrArray, ChunkCache, type BlockOptions, type ReadOptions } from "./array.js";
 export { OmeImage, LabelImage, type OmeImageSpec, type OmeVersion, type ExperimentMetadata, type LabelClass, type OpenOptions } from "./ome.js";
 export { buildPyramid, downsampleMean, downsampleMode } from "./pyramid.js";
 export { copyBox, fillBox } from "./ndcopy.js";

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { readJsonIfExists, ZarrArray } from "./array.js";
+import { readJsonIfExists, ZarrArray, type ChunkCache } from "./array.js";
 import type { Block, CodecSpec, DataType, NdArray, Selection } from "./types.js";
 
 export type OmeVersion = "0.4" | "0.5";
@@ -266,10 +266,10 @@ abstract class MultiscaleVolume {
     return a.z < a.y && a.y < a.x && (a.t < 0 || a.t < a.z) && (a.c < 0 || a.c < a.z);
   }
 
-  protected async read3d(t: number, c: number, zyx: Selection | undefined, level: number): Promise<NdArray> {
+  protected async read3d(t: number, c: number, zyx: Selection | undefined, level: number, cache?: ChunkCache): Promise<NdArray> {
     this.checkTime(t);
     if (!this.zyxOrderOk()) throw new VolumeError("axes must be ordered (t, c,) z, y, x", { path: this.path });
-    const r = await this.array(level).read(this.selectionFor(level, t, c, zyx));
+    const r = await this.array(level).read(this.selectionFor(level, t, c, zyx), { cache });
     const a = this.layout.axisIndex;
     return { data: r.data, shape: [r.shape[a.z]!, r.shape[a.y]!, r.shape[a.x]!] };
   }
@@ -382,8 +382,8 @@ export class OmeImage extends MultiscaleVolume {
   }
 
   /** Reads a 3D (z, y, x) volume, or a region of it, for one time point and channel. */
-  async readVolume(t: number, channel: string | number, options: { selection?: Selection; level?: number } = {}): Promise<NdArray> {
-    return this.read3d(t, this.channelIndex(channel), options.selection, options.level ?? 0);
+  async readVolume(t: number, channel: string | number, options: { selection?: Selection; level?: number; cache?: ChunkCache } = {}): Promise<NdArray> {
+    return this.read3d(t, this.channelIndex(channel), options.selection, options.level ?? 0, options.cache);
   }
 
   /** Writes a 3D block with its origin at startZYX. */

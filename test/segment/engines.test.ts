@@ -7,7 +7,7 @@ import { DEFAULT_UNET, type UNetConfig } from "../../src/segment/plans.js";
 import { createSegmentModel } from "../../src/segment/model-io.js";
 import { createOnnxEngine, createTfjsEngine } from "../../src/segment/engines.js";
 import { namedWeights } from "../../src/segment/unet.js";
-import { permuteAxes } from "../../src/segment/onnx-export.js";
+import { exportOnnx, permuteAxes } from "../../src/segment/onnx-export.js";
 import { Rng } from "../../src/segment/rng.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 import { TORCH_UNET_PY, writePeerModel } from "./torch-peer.js";
@@ -69,6 +69,23 @@ describe("TF.js and ONNX Runtime agree", () => {
       expect(new Set(la).size).toBeGreaterThan(1);
     });
   }
+});
+
+describe("ONNX graph forms", () => {
+  it("ConvTranspose + Softmax and pointwise upsampling + decomposed softmax compute the same probabilities", async () => {
+    const cfg: UNetConfig = { ...DEFAULT_UNET, depth: 3, baseFilters: 4, norm: "none", seed: 9 };
+    const sm = await createSegmentModel(cfg);
+    const shape: [number, number, number] = [8, 12, 16];
+    const x = randomInput(2 * 8 * 12 * 16, 13);
+    const plain = await createOnnxEngine(sm, { intraOpThreads: 1, onnxBytes: exportOnnx(cfg, namedWeights(sm.model), { upsample: "convtranspose", softmax: "operator" }) });
+    const fast = await createOnnxEngine(sm, { intraOpThreads: 1, onnxBytes: exportOnnx(cfg, namedWeights(sm.model), { upsample: "pointwise", softmax: "decomposed" }) });
+    const a = await plain.predict(x, shape);
+    const b = await fast.predict(x, shape);
+    await plain.dispose();
+    await fast.dispose();
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+    expect(new Set(argmaxLabels(a, 3)).size).toBeGreaterThan(1);
+  });
 });
 
 describe("permuteAxes", () => {

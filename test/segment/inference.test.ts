@@ -11,6 +11,8 @@ import { createOnnxEngine, type SegmentEngine } from "../../src/segment/engines.
 import { segmentImage } from "../../src/segment/infer.js";
 import { gaussianImportance, windowGrid, windowStarts } from "../../src/segment/sliding-window.js";
 import { syntheticVolume } from "../../src/segment/synthetic.js";
+import { predictVolume, volumeConfusion } from "../../src/segment/predict-volume.js";
+import { toTrainingVolume } from "../../src/segment/data.js";
 
 let root: string;
 beforeAll(async () => {
@@ -122,6 +124,23 @@ describe("sliding-window segmentation into labels/", () => {
         expect(e[i]).toBeCloseTo(h, 4);
       }
     }
+    await engine.dispose();
+  });
+
+  it("predictVolume (in memory, used for whole-volume validation) gives the same labels as segmentImage", async () => {
+    const img = await makeImage("predict-volume.ome.zarr");
+    const sm = await createSegmentModel(cfg);
+    const engine = await createOnnxEngine(sm, { intraOpThreads: 1 });
+    await segmentImage(img, sm, { patchZYX: PATCH, engineInstance: engine, progress: false });
+    const want = (await (await img.openLabels("unet")).readVolume(1)).data;
+    const channels = Object.fromEntries(await Promise.all(sm.record.unet.channels.map(async (c) => [c, (await img.readVolume(1, c)).data] as const)));
+    const vol = toTrainingVolume({ shapeZYX: SHAPE, channels, labels: Uint8Array.from(want), source: "test" }, sm.record.normalisation);
+    const got = await predictVolume(engine, vol, { patchZYX: PATCH });
+    expect(Array.from(got)).toEqual(Array.from(want));
+    // scored against its own labels the confusion matrix is diagonal
+    const conf = await volumeConfusion(engine, [vol], { patchZYX: PATCH });
+    expect(conf.flat().reduce((a, b) => a + b, 0)).toBe(want.length);
+    expect(conf[0]![1]! + conf[0]![2]! + conf[1]![0]! + conf[1]![2]! + conf[2]![0]! + conf[2]![1]!).toBe(0);
     await engine.dispose();
   });
 

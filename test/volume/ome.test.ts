@@ -87,6 +87,28 @@ for (const version of ["0.4", "0.5"] as const) {
       expect(seen.every((v) => v === 1)).toBe(true);
     });
 
+    it("reads overlapping regions through a chunk cache with the same result, decoding each chunk once", async () => {
+      const img = await OmeImage.open(path);
+      const arr = img.array(0);
+      const cache = arr.chunkCache(2 ** 30);
+      const decoded: string[] = [];
+      const orig = arr.readChunk.bind(arr);
+      arr.readChunk = async (coords) => (decoded.push(coords.join(",")), orig(coords));
+      try {
+        for (const [z0, y0, x0] of [[0, 0, 0], [5, 4, 3], [10, 9, 6], [5, 9, 0]]) {
+          const selection: [number, number][] = [[z0!, z0! + 11], [y0!, y0! + 9], [x0!, x0! + 7]];
+          const plain = await img.readVolume(2, "absorption", { selection });
+          const cached = await img.readVolume(2, "absorption", { selection, cache });
+          expect(cached.shape).toEqual(plain.shape);
+          expect(Array.from(cached.data)).toEqual(Array.from(plain.data));
+        }
+      } finally {
+        arr.readChunk = orig;
+      }
+      expect(decoded.length).toBeGreaterThan(0);
+      expect(new Set(decoded).size).toBe(decoded.length);
+    });
+
     it("stores labels with classes and builds mean and mode pyramids", async () => {
       const img = await OmeImage.open(path);
       const lab = await img.createLabels("truth", {
