@@ -256,8 +256,9 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
       }
       const metrics = classMetrics(conf, unet.classes);
       const dice = Object.fromEntries(metrics.map((c) => [c.name, c.dice]));
-      const fg = metrics.slice(1).map((c) => c.dice);
-      const score = fg.reduce((a, b) => a + b, 0) / fg.length;
+      // nnU-Net's foreground mean: classes absent from truth and prediction (NaN) are left out
+      const fg = metrics.slice(1).map((c) => c.dice).filter(Number.isFinite);
+      const score = fg.length ? fg.reduce((a, b) => a + b, 0) / fg.length : 0;
       (state.volumeValidation ??= []).push({ step: t, dice });
       const better = !state.best || score > state.best.score;
       log(`step ${t} whole-volume val Dice ${metrics.map((c) => `${c.name} ${c.dice.toFixed(4)}`).join(", ")}${better ? " (best)" : ""}`);

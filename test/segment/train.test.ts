@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tf, initTf } from "../../src/segment/tf.js";
 import { DEFAULT_AUGMENT, DEFAULT_UNET, type UNetConfig } from "../../src/segment/plans.js";
-import { createSegmentModel } from "../../src/segment/model-io.js";
+import { createSegmentModel, loadSegmentModel } from "../../src/segment/model-io.js";
+import { createOnnxEngine } from "../../src/segment/engines.js";
+import { volumeConfusion } from "../../src/segment/predict-volume.js";
 import { syntheticVolume } from "../../src/segment/synthetic.js";
 import { normalisationFor, toTrainingVolume, type RawVolume } from "../../src/segment/data.js";
 import { diceCeLoss, trainSegmentModel } from "../../src/segment/train.js";
@@ -110,6 +112,36 @@ describe("training", () => {
     expect(mean(l.slice(-6))).toBeLessThan(0.9 * mean(l.slice(0, 6)));
     expect(state.validation).toHaveLength(1);
     expect(Object.keys(state.validation[0]!.dice)).toEqual(["electrolyte", "void", "lithium"]);
+  });
+
+  it("scores whole validation volumes and keeps the best model, whose saved Dice can be recomputed", async () => {
+    const vols = [raw(1), raw(2)];
+    const norm = normalisationFor(unet.channels, vols);
+    const val = [toTrainingVolume(raw(9, [16, 20, 24]), norm)];
+    const dir = mkdtempSync(join(tmpdir(), "ssbct-best-"));
+    try {
+      const { state } = await trainSegmentModel(await createSegmentModel(unet, norm), vols.map((v) => toTrainingVolume(v, norm)), {
+        config: { ...config, steps: 30, validateEvery: 10 },
+        validationVolumes: val,
+        validationWindowZYX: [8, 8, 8],
+        bestDir: dir,
+        progress: false,
+      });
+      const vv = state.volumeValidation!;
+      expect(vv.map((e) => e.step)).toEqual([10, 20, 30]);
+      const fg = (d: Record<string, number>) => (d.void! + d.lithium!) / 2;
+      const bestIdx = vv.reduce((b, e, i) => (fg(e.dice) > fg(vv[b]!.dice) ? i : b), 0);
+      expect(state.best!.step).toBe(vv[bestIdx]!.step);
+      const best = await loadSegmentModel(dir);
+      expect(best.record.metrics.volumeValidationStep).toBe(state.best!.step);
+      const engine = await createOnnxEngine(best);
+      const conf = await volumeConfusion(engine, val, { patchZYX: [8, 8, 8] });
+      await engine.dispose();
+      const again = Object.fromEntries(classMetrics(conf, unet.classes).map((c) => [c.name, c.dice]));
+      expect(again).toEqual(best.record.metrics.volumeValidationDice);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a resumed run continues exactly: 2 + 2 steps give the weights of 4 uninterrupted steps", async () => {
