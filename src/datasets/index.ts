@@ -6,12 +6,16 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { generateTwin, presetParameters, MANIFEST_FILE } from "../twin/index.js";
+import { FileFormatError } from "../util/errors.js";
 
 export interface DatasetOptions {
   /** Project root (where data/ lives); default: the current directory or its parent (notebooks run in notebooks/). */
   root?: string;
-  /** Preset to generate when nothing else exists. */
-  fallbackPreset?: "ci" | "default";
+  /**
+   * Preset to generate when nothing else exists. "default-column": the `default` preset's physics and 2 um voxels
+   * (what the shipped segmentation model was trained on) in a 96 x 96 voxel column, generated in seconds.
+   */
+  fallbackPreset?: "ci" | "default" | "default-column";
 }
 
 function projectRoot(): string {
@@ -27,6 +31,15 @@ export async function resolveDataset(options: DatasetOptions = {}): Promise<stri
   if (existsSync(join(def, MANIFEST_FILE))) return def;
   const preset = options.fallbackPreset ?? "ci";
   const path = join(root, "data", "generated", `twin-${preset}.ome.zarr`);
-  if (!existsSync(join(path, MANIFEST_FILE))) await generateTwin(presetParameters(preset), path, { overwrite: true });
+  const params = preset === "default-column" ? presetParameters("default", { geometry: { nyx: [96, 96] } }) : presetParameters(preset);
+  if (!existsSync(join(path, MANIFEST_FILE))) await generateTwin(params, path, { overwrite: true });
   return path;
+}
+
+/** Folder of a model shipped in data/models (default: the phase + absorption U-Net used by the main job). */
+export function shippedModel(name = "unet-default", options: { root?: string } = {}): string {
+  const dir = join(options.root ?? projectRoot(), "data", "models", name);
+  if (!existsSync(join(dir, "model.json")))
+    throw new FileFormatError("no such shipped model", { path: join(dir, "model.json"), expected: "a folder of data/models with model.json + weights.bin (see data/models/README.md)", got: name });
+  return dir;
 }

@@ -53,3 +53,27 @@ export function slicePng(vol: NdArray, axis: 0 | 1 | 2, index: number, options: 
     }
   return encodePng(px, w, s.height * zoom, 1);
 }
+
+/**
+ * RGB PNG of a label slice: each class value drawn in its colour (OME-Zarr `image-label` colours, RGBA with alpha
+ * ignored); values without a colour are black. Same slicing and zoom as `slicePng`.
+ */
+export function labelSlicePng(
+  labels: NdArray,
+  axis: 0 | 1 | 2,
+  index: number,
+  colors: readonly { value: number; color: readonly number[] }[],
+  options: { zoom?: number } = {},
+): Uint8Array {
+  const s = extractSlice(labels, axis, index);
+  const lut = new Map(colors.map((c) => [c.value, c.color]));
+  const zoom = Math.max(1, Math.floor(options.zoom ?? 1));
+  const w = s.width * zoom;
+  const px = new Uint8Array(w * s.height * zoom * 3);
+  for (let r = 0; r < s.height * zoom; r++)
+    for (let c = 0; c < w; c++) {
+      const rgb = lut.get(s.data[Math.floor(r / zoom) * s.width + Math.floor(c / zoom)]!) ?? [0, 0, 0];
+      px.set([rgb[0]!, rgb[1]!, rgb[2]!], (r * w + c) * 3);
+    }
+  return encodePng(px, w, s.height * zoom, 3);
+}

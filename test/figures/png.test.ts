@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodePng, slicePng } from "../../src/figures/index.js";
+import { encodePng, labelSlicePng, slicePng } from "../../src/figures/index.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -41,5 +41,21 @@ print(json.dumps({"g": g.shape, "c": c.shape, "gs": int(g.astype(np.int64).sum()
     expect(zoomed.length).toBe(9);
     expect(zoomed[0]!.length).toBe(12);
     expect(zoomed[5]![4]).toBe(px[1]![1]);
+  });
+
+  it("draws a label slice in the class colours", () => {
+    const vol = { data: Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i % 3), shape: [2, 3, 4] };
+    const colors = [
+      { value: 0, color: [160, 160, 160, 255] },
+      { value: 1, color: [30, 30, 200, 255] },
+    ];
+    writeFileSync(join(dir, "l.png"), labelSlicePng(vol, 1, 2, colors, { zoom: 2 }));
+    const img = JSON.parse(runPython(`import sys, json, skimage.io as io\nprint(json.dumps(io.imread(sys.argv[1]).tolist()))`, [join(dir, "l.png")]).trim()) as number[][][];
+    expect([img.length, img[0]!.length]).toEqual([4, 8]); // (z, x) slice at y = 2, zoomed twice
+    for (let z = 0; z < 2; z++)
+      for (let x = 0; x < 4; x++) {
+        const v = (z * 12 + 8 + x) % 3;
+        expect(img[2 * z + 1]![2 * x]).toEqual(v === 0 ? [160, 160, 160] : v === 1 ? [30, 30, 200] : [0, 0, 0]);
+      }
   });
 });
