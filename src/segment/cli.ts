@@ -1,7 +1,7 @@
 /**
  * Command line for the segmenter (run with `npx tsx src/segment/cli.ts <command> ...`):
  *   train   --data a.ome.zarr[,b...] [--truth segmentation] [--val v.ome.zarr] --out DIR [--channels phase,absorption]
- *           [--depth 3] [--base 8] [--norm instance|none] [--steps 2000] [--patch 32] [--batch 2] [--lr 3e-3] [--oversample 0.33] [--seed 1] [--checkpoint DIR] [--resume]
+ *           [--depth 3] [--base 8] [--norm instance|none] [--steps 2000] [--patch 32] [--batch 2] [--lr 3e-3] [--oversample 0.33] [--oversample-boundary 0.5] [--seed 1] [--checkpoint DIR] [--resume]
  *           [--val-volumes v.ome.zarr[,w...] [--val-t -1[,t...]] --best DIR]   whole-volume validation; best model kept in DIR
  *   segment --data x.ome.zarr --model DIR [--label unet] [--engine onnx|tfjs] [--patch 64] [--probabilities] [--entropy]
  *   report  --data test.ome.zarr --train-data a.ome.zarr --model DIR [--model DIR2 ...] [--truth segmentation] [--t LAST]
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     sm.record.training.command = `npx tsx src/segment/cli.ts ${argv.map((a) => a.split(",").map((x) => (isAbsolute(x) ? basename(x) : x)).join(",")).join(" ")}`;
     const p = num(o, "patch", DEFAULT_TRAIN.patchZYX[0]);
     const res = await trainSegmentModel(sm, vols.map((v) => toTrainingVolume(v, norm)), {
-      config: { patchZYX: [p, p, p], steps: num(o, "steps", DEFAULT_TRAIN.steps), batchSize: num(o, "batch", DEFAULT_TRAIN.batchSize), learningRate: num(o, "lr", DEFAULT_TRAIN.learningRate), seed: num(o, "seed", DEFAULT_TRAIN.seed), oversampleRare: num(o, "oversample", DEFAULT_TRAIN.oversampleRare), validateEvery: num(o, "validate-every", DEFAULT_TRAIN.validateEvery), checkpointEvery: num(o, "checkpoint-every", DEFAULT_TRAIN.checkpointEvery) },
+      config: { patchZYX: [p, p, p], steps: num(o, "steps", DEFAULT_TRAIN.steps), batchSize: num(o, "batch", DEFAULT_TRAIN.batchSize), learningRate: num(o, "lr", DEFAULT_TRAIN.learningRate), seed: num(o, "seed", DEFAULT_TRAIN.seed), oversampleRare: num(o, "oversample", DEFAULT_TRAIN.oversampleRare), oversampleBoundary: num(o, "oversample-boundary", DEFAULT_TRAIN.oversampleBoundary), validateEvery: num(o, "validate-every", DEFAULT_TRAIN.validateEvery), checkpointEvery: num(o, "checkpoint-every", DEFAULT_TRAIN.checkpointEvery) },
       validation: val.map((v) => toTrainingVolume(v, norm)),
       validationVolumes: valVolumes.map((v) => toTrainingVolume(v, norm)),
       bestDir: o.has("best") ? str(o, "best") : undefined,

@@ -12,7 +12,7 @@ export { createEngine, createOnnxEngine, createTfjsEngine, type SegmentEngine, t
 export { windowStarts, windowGrid, gaussianImportance, accumulateWindow, finishAccumulator } from "./sliding-window.js";
 export { segmentImage, checkCompatible, type SegmentOptions, type SegmentStats } from "./infer.js";
 export { channelStatistics, normaliseInto, percentile } from "./normalise.js";
-export { classIndex, samplePatchStart, extractPatch, augmentPatch, type Patch, type TrainingVolume } from "./patches.js";
+export { boundaryIndex, classIndex, samplePatchStart, extractPatch, augmentPatch, type Patch, type TrainingVolume, type BoundarySampling } from "./patches.js";
 export { trainSegmentModel, diceCeLoss, learningRateAt, validationDice, type TrainOptions, type TrainResult, type TrainState } from "./train.js";
 export { normalisationFor, toTrainingVolume, readRawVolume, type RawVolume } from "./data.js";
 export { confusionMatrix, classMetrics, type ClassMetrics } from "./metrics.js";

@@ -34,6 +34,49 @@ export function classIndex(vol: TrainingVolume, classes: number): Int32Array[] {
   return out;
 }
 
+/**
+ * Voxel indices of each class that see a voxel of another class within `radius` voxels along at least `minAxes`
+ * of the axes z, y, x: with minAxes = 2 the curved surfaces of small structures (lithium needles, voids) count
+ * and flat faces (the electrode slabs) do not, so drawing from this list steers sampling to the small structures.
+ */
+export function boundaryIndex(vol: TrainingVolume, classes: number, radius: number, minAxes = 2): Int32Array[] {
+  const [d, h, w] = vol.shapeZYX;
+  const lab = vol.labels;
+  const isBoundary = new Uint8Array(lab.length);
+  const counts = new Array<number>(classes).fill(0);
+  const strides = [h * w, w, 1];
+  for (let z = 0, i = 0; z < d; z++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++, i++) {
+        const l = lab[i]!;
+        const pos = [z, y, x];
+        let axes = 0;
+        for (let a = 0; a < 3; a++) {
+          const n = vol.shapeZYX[a]!;
+          const st = strides[a]!;
+          for (let r = 1; r <= radius; r++)
+            if ((pos[a]! >= r && lab[i - r * st] !== l) || (pos[a]! + r < n && lab[i + r * st] !== l)) {
+              axes++;
+              break;
+            }
+        }
+        if (axes >= minAxes) {
+          isBoundary[i] = 1;
+          counts[l]!++;
+        }
+      }
+  const out = counts.map((c) => new Int32Array(c));
+  const fill = new Array<number>(classes).fill(0);
+  for (let i = 0; i < lab.length; i++) if (isBoundary[i]) out[lab[i]!]![fill[lab[i]!]!++] = i;
+  return out;
+}
+
+/** Where a rare-class centre is drawn from: every voxel of the class, or (with probability `fraction`) its surface. */
+export interface BoundarySampling {
+  index: Int32Array[];
+  fraction: number;
+}
+
 /** Start (z, y, x) of a patch: centred on a random voxel of a present rare class with probability `oversample`. */
 export function samplePatchStart(
   vol: TrainingVolume,
@@ -44,6 +87,7 @@ export function samplePatchStart(
   rng: Rng,
   /** Centre on this class (when present) instead of drawing; used for stratified validation patches. */
   forceClass?: number,
+  boundary?: BoundarySampling,
 ): [number, number, number] {
   const [d, h, w] = vol.shapeZYX;
   const maxStart = [Math.max(0, d - patch[0]), Math.max(0, h - patch[1]), Math.max(0, w - patch[2])];
@@ -51,7 +95,8 @@ export function samplePatchStart(
   const forced = forceClass !== undefined && (index[forceClass]?.length ?? 0) > 0;
   if (forced || (present.length && rng.next() < oversample)) {
     const cls = forced ? forceClass! : present[rng.int(present.length)]!;
-    const list = index[cls]!;
+    const surface = boundary && boundary.fraction > 0 && (boundary.index[cls]?.length ?? 0) > 0 && rng.next() < boundary.fraction;
+    const list = surface ? boundary.index[cls]! : index[cls]!;
     const v = list[rng.int(list.length)]!;
     const z = Math.floor(v / (h * w));
     const y = Math.floor(v / w) % h;

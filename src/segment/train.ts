@@ -17,7 +17,7 @@ import { tf, initTf } from "./tf.js";
 import { DEFAULT_TRAIN, type TrainConfig } from "./plans.js";
 import { loadSegmentModel, saveSegmentModel, type SegmentModel } from "./model-io.js";
 import { Rng } from "./rng.js";
-import { augmentPatch, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
+import { augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
 import { classMetrics, confusionMatrix } from "./metrics.js";
 import { createOnnxEngine } from "./engines.js";
 import { volumeConfusion } from "./predict-volume.js";
@@ -174,6 +174,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
 
   const rng = new Rng(state.rng);
   const index = data.map((d) => classIndex(d, K));
+  const surfaces = cfg.oversampleBoundary > 0 ? data.map((d) => ({ index: boundaryIndex(d, K, cfg.boundaryRadius_vox), fraction: cfg.oversampleBoundary })) : null;
   const rare = cfg.rareClasses ?? Array.from({ length: K - 1 }, (_, i) => i + 1);
   const valVols = options.validation ?? [];
   const valRng = new Rng(cfg.seed + 7919);
@@ -215,7 +216,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
     const patches: Patch[] = [];
     for (let b = 0; b < cfg.batchSize; b++) {
       const vi = rng.int(data.length);
-      const start = samplePatchStart(data[vi]!, index[vi]!, cfg.patchZYX, rare, cfg.oversampleRare, rng);
+      const start = samplePatchStart(data[vi]!, index[vi]!, cfg.patchZYX, rare, cfg.oversampleRare, rng, undefined, surfaces?.[vi]);
       patches.push(augmentPatch(extractPatch(data[vi]!, start, cfg.patchZYX), cfg.augment, rng));
     }
     const lr = learningRateAt(cfg, state.step);

@@ -10,7 +10,7 @@ import { volumeConfusion } from "../../src/segment/predict-volume.js";
 import { syntheticVolume } from "../../src/segment/synthetic.js";
 import { normalisationFor, toTrainingVolume, type RawVolume } from "../../src/segment/data.js";
 import { diceCeLoss, trainSegmentModel } from "../../src/segment/train.js";
-import { augmentPatch, classIndex, extractPatch, samplePatchStart } from "../../src/segment/patches.js";
+import { augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart } from "../../src/segment/patches.js";
 import { classMetrics, confusionMatrix } from "../../src/segment/metrics.js";
 import { Rng } from "../../src/segment/rng.js";
 
@@ -72,6 +72,28 @@ describe("patches", () => {
     expect(uniform).toBeLessThan(200);
     // a forced class is always in the patch, even with oversampling off (stratified validation patches)
     for (let i = 0; i < 20; i++) expect(extractPatch(v, samplePatchStart(v, idx, [8, 8, 8], [2], 0, rng, 1), [8, 8, 8]).labels.includes(1)).toBe(true);
+  });
+
+  it("boundaryIndex finds the curved surfaces of thin structures, not the flat faces of slabs", () => {
+    const shape: [number, number, number] = [12, 10, 10];
+    const labels = new Uint8Array(12 * 10 * 10);
+    const at = (z: number, y: number, x: number) => (z * 10 + y) * 10 + x;
+    for (let z = 0; z < 3; z++) for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) labels[at(z, y, x)] = 2; // slab
+    for (let z = 3; z < 12; z++) labels[at(z, 5, 5)] = 2; // a one-voxel needle from the slab down
+    const vol = { shapeZYX: shape, channels: [], labels, source: "test" };
+    const [, , li] = boundaryIndex(vol, 3, 2);
+    const set = new Set(li);
+    for (let z = 3; z < 12; z++) expect(set.has(at(z, 5, 5))).toBe(true);
+    // slab voxels see electrolyte only along z (flat face): none is listed except around the needle's root
+    for (const i of li) {
+      const z = Math.floor(i / 100);
+      const y = Math.floor(i / 10) % 10;
+      const x = i % 10;
+      if (z < 3) expect(Math.abs(y - 5) <= 2 && Math.abs(x - 5) <= 2).toBe(true);
+    }
+    // with one axis enough, the slab's lower face (z = 1, 2: electrolyte within 2 voxels) is surface too, except the
+    // two voxels above the needle, plus the 9 needle voxels
+    expect(boundaryIndex(vol, 3, 2, 1)[2]!.length).toBe(2 * 100 - 2 + 9);
   });
 
   it("geometric augmentation moves intensities and labels together (voxel pairs are preserved)", () => {
