@@ -11,7 +11,7 @@
  * Options: --preset ci|default (default: default)   --skip-notebooks   --force (redo every step)
  * The shipped model was trained at 2 um voxels; for the ci preset (4 um) segmentation is skipped with its reason.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,7 @@ const results = join("data", "generated", `results-${preset}`);
 // The shipped model lives in the checkout; generated data and results go under the current directory.
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MODEL = join(REPO, "data", "models", "unet-default");
+const SEGMENTING_NOTEBOOKS = ["01-fig2c-lithium-or-void.ipynb"];
 
 async function main(): Promise<void> {
   const params = presetParameters(preset);
@@ -73,7 +74,12 @@ async function main(): Promise<void> {
 
   if (args.includes("--skip-notebooks")) return;
   console.log("[5/5] executing the notebooks headless (outputs written back to notebooks/)");
-  const r = spawnSync("bash", ["scripts/run-notebooks.sh", "--in-place"], { stdio: "inherit", env: { ...process.env, SSB_CT_DATASET: out } });
+  // Notebooks that segment need a volume at the model's voxel size; with another preset they are left as they are.
+  const notebooks = readdirSync(join(REPO, "notebooks"))
+    .filter((f) => f.endsWith(".ipynb"))
+    .filter((f) => labelSets.includes("unet") || !SEGMENTING_NOTEBOOKS.includes(f));
+  for (const f of SEGMENTING_NOTEBOOKS) if (!labelSets.includes("unet")) console.log(`      ${f} not run: the '${preset}' voxel size does not match the shipped model`);
+  const r = spawnSync("bash", ["scripts/run-notebooks.sh", "--in-place", ...notebooks.map((f) => join("notebooks", f))], { stdio: "inherit", env: { ...process.env, SSB_CT_DATASET: out } });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
