@@ -5,10 +5,12 @@
  *
  * It also closes the TF.js gap that matters for a trainable 3D U-Net: tfjs-core has no gradient for
  * Conv3DBackpropInputV2 (the forward op of conv3dTranspose), so one is registered here (checked against finite
- * differences in test/segment/gradient.test.ts).
+ * differences in test/segment/gradient.test.ts). On the pure-JS backend the 3D convolutions and SplitV get faster
+ * kernels (fast-kernels.ts).
  */
 import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs";
+import { registerFastKernels } from "./fast-kernels.js";
 
 export { tf };
 
@@ -54,6 +56,7 @@ export function initTf(options: { quiet?: boolean } = {}): Promise<string> {
     if (tf.getBackend() !== "tensorflow") await tf.setBackend("cpu");
     await tf.ready();
     registerConv3dTransposeGradient();
+    if (tf.getBackend() === "cpu") registerFastKernels();
     const name = tf.getBackend();
     if (!options.quiet && process.env.SSB_CT_QUIET_BACKEND !== "1") process.stderr.write(`ssb-ct segment: TF.js backend "${name}" (${note})\n`);
     return name;
