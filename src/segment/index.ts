@@ -5,6 +5,7 @@
  */
 export * from "./plans.js";
 export { initTf } from "./tf.js";
+export { setFastKernels, fastKernelCalls } from "./fast-kernels.js";
 export { buildUNet, flopsPerVoxel, sizeMultiple, graphSteps, namedWeights, InstanceNorm3D, type NamedWeights, type GraphStep } from "./unet.js";
 export { createSegmentModel, saveSegmentModel, loadSegmentModel, modelFingerprint, type ModelRecord, type SegmentModel } from "./model-io.js";
 export { exportOnnx, channelsFirstWeights, permuteAxes } from "./onnx-export.js";
