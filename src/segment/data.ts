@@ -17,7 +17,7 @@ export interface RawVolume {
   source: string;
 }
 
-/** Normalisation statistics per channel over raw training volumes. */
+/** Normalisation statistics per channel over raw training volumes; the clip range covers every labelled class. */
 export function normalisationFor(channels: readonly ChannelName[], vols: readonly RawVolume[]): ChannelNormalisation[] {
   return channels.map((c) =>
     channelStatistics(
@@ -27,6 +27,8 @@ export function normalisationFor(channels: readonly ChannelName[], vols: readonl
         if (!a) throw new VolumeError("training volume lacks a channel the model needs", { field: c, location: v.source, got: Object.keys(v.channels).join(", ") });
         return a;
       }),
+      undefined,
+      vols.map((v) => v.labels),
     ),
   );
 }

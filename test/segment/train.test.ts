@@ -9,6 +9,7 @@ import { createOnnxEngine } from "../../src/segment/engines.js";
 import { volumeConfusion } from "../../src/segment/predict-volume.js";
 import { syntheticVolume } from "../../src/segment/synthetic.js";
 import { normalisationFor, toTrainingVolume, type RawVolume } from "../../src/segment/data.js";
+import { channelStatistics, normaliseInto } from "../../src/segment/normalise.js";
 import { diceCeLoss, trainSegmentModel } from "../../src/segment/train.js";
 import { augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart } from "../../src/segment/patches.js";
 import { classMetrics, confusionMatrix } from "../../src/segment/metrics.js";
@@ -52,6 +53,33 @@ describe("loss and metrics", () => {
     expect(m[0]).toMatchObject({ tp: 2, fp: 1, fn: 1, dice: 4 / 6, iou: 2 / 4 });
     expect(m[1]).toMatchObject({ tp: 1, fp: 1, fn: 1, dice: 2 / 4, iou: 1 / 3 });
     expect(m[2]).toMatchObject({ tp: 2, fp: 1, fn: 1, dice: 4 / 6, iou: 2 / 4 });
+  });
+});
+
+describe("normalisation", () => {
+  it("clips to every class's range: a class rarer than 0.5 % keeps its contrast (nnU-Net's pooled percentiles would cut it)", () => {
+    // 10000 voxels: electrolyte ~ 6, lithium ~ 1.5 (10 %), void ~ -1.5 (0.3 %: below the pooled 0.5th percentile)
+    const r = new Rng(4);
+    const n = 10000;
+    const labels = new Uint8Array(n);
+    const phase = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i < 30 ? 1 : i < 1030 ? 2 : 0;
+      phase[i] = [6, -1.5, 1.5][labels[i]!]! + 0.2 * r.normal();
+    }
+    const pooled = channelStatistics("phase", [phase]);
+    expect(pooled.clipLow).toBeGreaterThan(0.5); // the void class would be clipped into lithium's range
+    const norm = channelStatistics("phase", [phase], undefined, [labels]);
+    expect(norm.clipLow).toBeLessThan(-1.5 - 0.2); // below most void voxels
+    expect(norm.clipHigh).toBeGreaterThanOrEqual(pooled.clipHigh);
+    const out = new Float32Array(n);
+    normaliseInto(phase, out, 0, norm, "test");
+    const mean = (a: number, b: number) => out.slice(a, b).reduce((s, v) => s + v, 0) / (b - a);
+    // void and lithium stay apart by about their raw difference (3) in units of the std
+    expect((mean(30, 1030) - mean(0, 30)) * norm.std).toBeGreaterThan(2.7);
+    // and normalisationFor (the training path) passes the labels
+    const viaTraining = normalisationFor(["phase"], [{ shapeZYX: [10, 10, 100], channels: { phase }, labels, source: "t" }]);
+    expect(viaTraining[0]).toEqual(norm);
   });
 });
 
