@@ -157,8 +157,12 @@ function blur1d(a: Float32Array, shape: readonly number[], axis: number, sigma: 
   return out;
 }
 
-/** Random flips, 90-degree rotations in y-x (square patches), intensity scale/shift, noise and blur. */
-export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Rng): Patch {
+/**
+ * Random flips, 90-degree rotations in y-x (square patches), intensity scale/shift, noise and blur.
+ * `zeroPoints`: per channel, where raw intensity 0 lies in normalised units; the intensity scale is applied about it
+ * (see AugmentConfig.intensityScale), else about the normalised 0 (nnU-Net).
+ */
+export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Rng, zeroPoints?: readonly number[]): Patch {
   const shape = p.shapeZYX;
   const [d, h, w] = shape;
   let channels = p.channels;
@@ -179,11 +183,12 @@ export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Rng): Patch {
     channels = channels.map((c) => remap(c, shape, map));
     labels = remap(labels, shape, map);
   }
-  channels = channels.map((c0) => {
+  channels = channels.map((c0, ci) => {
     let c: Float32Array = Float32Array.from(c0);
     const scale = rng.uniform(cfg.intensityScale[0], cfg.intensityScale[1]);
     const shift = rng.uniform(cfg.intensityShift[0], cfg.intensityShift[1]);
-    for (let i = 0; i < c.length; i++) c[i] = c[i]! * scale + shift;
+    const z0 = zeroPoints?.[ci] ?? 0;
+    for (let i = 0; i < c.length; i++) c[i] = z0 + (c[i]! - z0) * scale + shift;
     if (rng.next() < cfg.noiseProbability) {
       const sd = rng.uniform(cfg.noiseStd[0], cfg.noiseStd[1]);
       for (let i = 0; i < c.length; i++) c[i]! += sd * rng.normal();

@@ -173,6 +173,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
   }
 
   const rng = new Rng(state.rng);
+  const zeroPoints = cfg.augment.intensityScaleAbout === "raw-zero" ? sm.record.normalisation.map((n) => (Math.min(n.clipHigh, Math.max(n.clipLow, 0)) - n.mean) / n.std) : undefined;
   const index = data.map((d) => classIndex(d, K));
   const surfaces = cfg.oversampleBoundary > 0 ? data.map((d) => ({ index: boundaryIndex(d, K, cfg.boundaryRadius_vox), fraction: cfg.oversampleBoundary })) : null;
   const rare = cfg.rareClasses ?? Array.from({ length: K - 1 }, (_, i) => i + 1);
@@ -217,7 +218,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
     for (let b = 0; b < cfg.batchSize; b++) {
       const vi = rng.int(data.length);
       const start = samplePatchStart(data[vi]!, index[vi]!, cfg.patchZYX, rare, cfg.oversampleRare, rng, undefined, surfaces?.[vi]);
-      patches.push(augmentPatch(extractPatch(data[vi]!, start, cfg.patchZYX), cfg.augment, rng));
+      patches.push(augmentPatch(extractPatch(data[vi]!, start, cfg.patchZYX), cfg.augment, rng, zeroPoints));
     }
     const lr = learningRateAt(cfg, state.step);
     const t = state.step + 1;

@@ -143,6 +143,20 @@ describe("patches", () => {
   });
 });
 
+describe("intensity augmentation", () => {
+  it("scales about the channel's raw zero: the raw-zero voxel only shifts and ratios to it are kept", () => {
+    const z0 = -3.4; // where raw 0 (vacuum) lies after normalisation
+    const p = { shapeZYX: [1, 1, 4] as [number, number, number], channels: [Float32Array.from([z0, z0 + 1, z0 + 3, 0.4])], labels: new Uint8Array(4) };
+    const cfg = { ...DEFAULT_AUGMENT, flipProbability: 0, rotate90: false, intensityScale: [0.6, 0.6] as [number, number], intensityShift: [0.05, 0.05] as [number, number], noiseProbability: 0, blurProbability: 0 };
+    const [c] = augmentPatch(p, cfg, new Rng(1), [z0]).channels;
+    expect(c![0]).toBeCloseTo(z0 + 0.05, 6);
+    expect((c![2]! - c![0]!) / (c![1]! - c![0]!)).toBeCloseTo(3, 5);
+    // nnU-Net's way (no zero point): scaled about the normalised 0
+    const [d] = augmentPatch(p, cfg, new Rng(1)).channels;
+    expect(d![0]).toBeCloseTo(z0 * 0.6 + 0.05, 6);
+  });
+});
+
 describe("training", () => {
   const config = { patchZYX: [12, 12, 12] as [number, number, number], batchSize: 2, learningRate: 1e-2, validateEvery: 1000, checkpointEvery: 0 };
 
