@@ -4,7 +4,7 @@
  *           [--depth 3] [--base 8] [--norm instance|none] [--steps 2000] [--patch 32] [--batch 2] [--lr 3e-3] [--oversample 0.33] [--oversample-boundary 0.5] [--seed 1] [--checkpoint DIR] [--resume]
  *           [--val-volumes v.ome.zarr[,w...] [--val-t -1[,t...]] --best DIR]   whole-volume validation; best model kept in DIR
  *   segment --data x.ome.zarr --model DIR [--label unet] [--engine onnx|tfjs] [--patch 64] [--probabilities] [--entropy]
- *   report  --data test.ome.zarr --train-data a.ome.zarr --model DIR [--model DIR2 ...] [--truth segmentation] [--t LAST]
+ *   report  --data test.ome.zarr --train-data a.ome.zarr --model DIR [--model DIR2 ...] [--truth segmentation] [--t LAST] [--record-test]
  * Every option has its default in plans.ts; the trained model records the command line that made it.
  */
 import { basename, isAbsolute } from "node:path";
@@ -132,7 +132,13 @@ export async function main(argv: string[]): Promise<void> {
       const p = num(o, "patch", DEFAULT_INFER.patchZYX[0]);
       await segmentImage(img, sm, { labelName: label, timePoints: [t], patchZYX: [p, p, p], resume: false });
       const pred = (await (await img.openLabels(label)).readVolume(t)).data;
-      results.push(evaluateLabels(`unet-${sm.record.unet.channels.join("+")}`, truth, pred, names));
+      const res = evaluateLabels(`unet-${sm.record.unet.channels.join("+")}`, truth, pred, names);
+      results.push(res);
+      if (o.has("record-test")) {
+        // the scores go into the model's record, so they travel with the weights
+        sm.record.metrics = { ...sm.record.metrics, test: { volume: basename(img.path), t, timeH: img.timePointsH[t], truth: truthName, perClass: res.classes, confusion: res.confusion } };
+        await saveSegmentModel(dir, sm);
+      }
     }
     console.log(formatReport(results));
     console.log(JSON.stringify({ volume: str(o, "data"), t, results }));

@@ -87,14 +87,16 @@ export function accumulateWindow(
   const x1 = Math.min(start[2] + pw, box[2][1]);
   const pv = pd * ph * pw;
   const bv = bd * bh * bw;
+  // class-major: each pass streams one probability plane and one accumulator plane
   for (let z = z0; z < z1; z++)
     for (let y = y0; y < y1; y++) {
       const pRow = ((z - start[0]) * ph + (y - start[1])) * pw - start[2];
       const bRow = ((z - box[0][0]) * bh + (y - box[1][0])) * bw - box[2][0];
-      for (let x = x0; x < x1; x++) {
-        const g = importance[pRow + x]!;
-        weight[bRow + x]! += g;
-        for (let k = 0; k < classes; k++) acc[k * bv + bRow + x]! += g * probs[k * pv + pRow + x]!;
+      for (let x = x0; x < x1; x++) weight[bRow + x]! += importance[pRow + x]!;
+      for (let k = 0; k < classes; k++) {
+        const pk = k * pv + pRow;
+        const bk = k * bv + bRow;
+        for (let x = x0; x < x1; x++) acc[bk + x]! += importance[pRow + x]! * probs[pk + x]!;
       }
     }
 }
