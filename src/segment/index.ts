@@ -8,7 +8,7 @@ export { initTf } from "./tf.js";
 export { setFastKernels, fastKernelCalls } from "./fast-kernels.js";
 export { buildUNet, flopsPerVoxel, sizeMultiple, graphSteps, namedWeights, InstanceNorm3D, type NamedWeights, type GraphStep } from "./unet.js";
 export { createSegmentModel, saveSegmentModel, loadSegmentModel, modelFingerprint, type ModelRecord, type SegmentModel } from "./model-io.js";
-export { exportOnnx, channelsFirstWeights, permuteAxes } from "./onnx-export.js";
+export { exportOnnx, channelsFirstWeights, permuteAxes, type OnnxExportOptions } from "./onnx-export.js";
 export { createEngine, createOnnxEngine, createTfjsEngine, type SegmentEngine, type EngineName, type OnnxEngineOptions } from "./engines.js";
 export { windowStarts, windowGrid, gaussianImportance, accumulateWindow, finishAccumulator } from "./sliding-window.js";
 export { segmentImage, checkCompatible, type SegmentOptions, type SegmentStats } from "./infer.js";

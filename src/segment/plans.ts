@@ -72,12 +72,12 @@ export interface AugmentConfig {
   rotate90: boolean;
   /**
    * Per-channel intensity scale drawn from [lo, hi] (nnU-Net: 0.75-1.25; here 0.9-1.1: with +-25 % about the
-   * physical zero and Adam at 1e-2 the training of a base-4 U-Net on twin volumes collapsed, lithium Dice 0.96 ->
-   * 0.32 between steps 1200 and 1800), applied about the channel's physical zero
+   * physical zero and Adam at 1e-2 an exploratory training of a base-4 U-Net on twin volumes collapsed), applied
+   * about the channel's physical zero
    * (raw 0: vacuum for both phase delta and absorption mu), so ratios such as lithium / electrolyte survive it.
    * nnU-Net scales about the normalised zero, which here is the volume mean, close to the electrolyte: lithium
    * (1.5) and void (0, with halo below) then swap places in phase under +-25 % and phase stops telling them apart
-   * (a U-Net trained so called 30,000 deposit voxels of a held-out volume void while their phase read as lithium's).
+   * (exploratory U-Nets trained so called lithium-deposit voxels void while their phase read as lithium's).
    */
   intensityScale: [number, number];
   /** "raw-zero": scale about raw intensity 0 (default); "normalised-zero": nnU-Net's behaviour. */
@@ -126,8 +126,8 @@ export interface TrainConfig {
    * `boundaryRadius_vox` along at least two axes; see `boundaryIndex`) instead of from all its voxels. Not in
    * nnU-Net. Why: most lithium voxels are the electrode slabs; the deposits (thin needles that blur and the Zernike
    * halo make look like voids in phase contrast) are about a fifth of the class but two thirds of its curved
-   * surface (twin default seed 101, 3.2 h). Drawn by volume they were rarely sampled, and a base-4 U-Net called a
-   * third of the deposit voxels of a held-out volume void (seed 102, t = 3.2 h, step 1600).
+   * surface (twin default seed 101, 3.2 h). Drawn by volume they were rarely sampled (exploratory U-Nets called
+   * deposit voxels of a held-out volume void).
    */
   oversampleBoundary: number;
   boundaryRadius_vox: number;
