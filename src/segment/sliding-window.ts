@@ -124,7 +124,7 @@ export function finishAccumulator(
         bestP = p;
         best = k;
       }
-      if (p > 0) h -= p * Math.log(p);
+      if (entropy && p > 0) h -= p * Math.log(p);
     }
     labels[i] = best;
     if (entropy) entropy[i] = h;
