@@ -11,6 +11,7 @@ export { createSegmentModel, saveSegmentModel, loadSegmentModel, modelFingerprin
 export { exportOnnx, channelsFirstWeights, permuteAxes, type OnnxExportOptions } from "./onnx-export.js";
 export { createEngine, createOnnxEngine, createTfjsEngine, type SegmentEngine, type EngineName, type OnnxEngineOptions } from "./engines.js";
 export { windowStarts, windowGrid, gaussianImportance, accumulateWindow, finishAccumulator } from "./sliding-window.js";
+export { predictVolume, volumeConfusion, scoreOnVolumes, type PredictVolumeOptions } from "./predict-volume.js";
 export { segmentImage, checkCompatible, type SegmentOptions, type SegmentStats } from "./infer.js";
 export { channelStatistics, normaliseInto, percentile } from "./normalise.js";
 export { boundaryIndex, classIndex, samplePatchStart, extractPatch, augmentPatch, type Patch, type TrainingVolume, type BoundarySampling } from "./patches.js";

@@ -3,11 +3,12 @@
  * with the same windows and Gaussian blending as `segmentImage`. Used to score a model on whole held-out volumes
  * during training: Dice on a few patches centred on rare classes says little about the false positives elsewhere.
  */
-import type { SegmentEngine } from "./engines.js";
+import { createOnnxEngine, type SegmentEngine } from "./engines.js";
+import type { SegmentModel } from "./model-io.js";
 import type { TrainingVolume } from "./patches.js";
 import { accumulateWindow, finishAccumulator, gaussianImportance, windowGrid, type Box } from "./sliding-window.js";
 import { DEFAULT_INFER } from "./plans.js";
-import { confusionMatrix } from "./metrics.js";
+import { classMetrics, confusionMatrix, type ClassMetrics } from "./metrics.js";
 
 export interface PredictVolumeOptions {
   patchZYX?: [number, number, number];
@@ -60,4 +61,25 @@ export async function volumeConfusion(engine: SegmentEngine, vols: readonly Trai
     for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) conf[i]![j]! += m[i]![j]!;
   }
   return conf;
+}
+
+/**
+ * Scores a model on whole volumes through ONNX Runtime: per-class metrics, Dice by class name, and nnU-Net's
+ * foreground mean Dice (classes after the first; a class absent from truth and prediction, NaN, is left out).
+ */
+export async function scoreOnVolumes(
+  sm: SegmentModel,
+  vols: readonly TrainingVolume[],
+  options: PredictVolumeOptions = {},
+): Promise<{ classes: ClassMetrics[]; dice: Record<string, number>; score: number }> {
+  const engine = await createOnnxEngine(sm);
+  let conf: number[][];
+  try {
+    conf = await volumeConfusion(engine, vols, options);
+  } finally {
+    await engine.dispose();
+  }
+  const classes = classMetrics(conf, sm.record.unet.classes);
+  const fg = classes.slice(1).map((c) => c.dice).filter(Number.isFinite);
+  return { classes, dice: Object.fromEntries(classes.map((c) => [c.name, c.dice])), score: fg.length ? fg.reduce((a, b) => a + b, 0) / fg.length : 0 };
 }

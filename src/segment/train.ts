@@ -19,8 +19,7 @@ import { loadSegmentModel, saveSegmentModel, type SegmentModel } from "./model-i
 import { Rng } from "./rng.js";
 import { augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
 import { classMetrics, confusionMatrix } from "./metrics.js";
-import { createOnnxEngine } from "./engines.js";
-import { volumeConfusion } from "./predict-volume.js";
+import { scoreOnVolumes } from "./predict-volume.js";
 import { sizeMultiple } from "./unet.js";
 
 export interface TrainLogEntry {
@@ -249,18 +248,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
       log(`step ${t} loss ${loss.toFixed(4)} val Dice ${Object.entries(dice).map(([k, d]) => `${k} ${d.toFixed(3)}`).join(", ")}`);
     }
     if (options.validationVolumes?.length && (t % cfg.validateEvery === 0 || t === cfg.steps)) {
-      const engine = await createOnnxEngine(sm);
-      let conf: number[][];
-      try {
-        conf = await volumeConfusion(engine, options.validationVolumes, { patchZYX: options.validationWindowZYX });
-      } finally {
-        await engine.dispose();
-      }
-      const metrics = classMetrics(conf, unet.classes);
-      const dice = Object.fromEntries(metrics.map((c) => [c.name, c.dice]));
-      // nnU-Net's foreground mean: classes absent from truth and prediction (NaN) are left out
-      const fg = metrics.slice(1).map((c) => c.dice).filter(Number.isFinite);
-      const score = fg.length ? fg.reduce((a, b) => a + b, 0) / fg.length : 0;
+      const { classes: metrics, dice, score } = await scoreOnVolumes(sm, options.validationVolumes, { patchZYX: options.validationWindowZYX });
       (state.volumeValidation ??= []).push({ step: t, dice });
       const better = !state.best || score > state.best.score;
       log(`step ${t} whole-volume val Dice ${metrics.map((c) => `${c.name} ${c.dice.toFixed(4)}`).join(", ")}${better ? " (best)" : ""}`);
