@@ -21,17 +21,23 @@ export interface Patch {
   labels: Uint8Array;
 }
 
-/** Voxel indices of each class (for oversampling), computed once per volume. */
-export function classIndex(vol: TrainingVolume, classes: number): Int32Array[] {
+/** Voxel indices of each class (optionally only where `keep` is non-zero), in increasing order. */
+function indicesByClass(labels: Uint8Array, classes: number, keep?: Uint8Array): Int32Array[] {
   const counts = new Array<number>(classes).fill(0);
-  for (const l of vol.labels) counts[l]!++;
+  for (let i = 0; i < labels.length; i++) if (!keep || keep[i]) counts[labels[i]!]!++;
   const out = counts.map((c) => new Int32Array(c));
   const fill = new Array<number>(classes).fill(0);
-  for (let i = 0; i < vol.labels.length; i++) {
-    const l = vol.labels[i]!;
+  for (let i = 0; i < labels.length; i++) {
+    if (keep && !keep[i]) continue;
+    const l = labels[i]!;
     out[l]![fill[l]!++] = i;
   }
   return out;
+}
+
+/** Voxel indices of each class (for oversampling), computed once per volume. */
+export function classIndex(vol: TrainingVolume, classes: number): Int32Array[] {
+  return indicesByClass(vol.labels, classes);
 }
 
 /**
@@ -43,7 +49,6 @@ export function boundaryIndex(vol: TrainingVolume, classes: number, radius: numb
   const [d, h, w] = vol.shapeZYX;
   const lab = vol.labels;
   const isBoundary = new Uint8Array(lab.length);
-  const counts = new Array<number>(classes).fill(0);
   const strides = [h * w, w, 1];
   for (let z = 0, i = 0; z < d; z++)
     for (let y = 0; y < h; y++)
@@ -60,15 +65,9 @@ export function boundaryIndex(vol: TrainingVolume, classes: number, radius: numb
               break;
             }
         }
-        if (axes >= minAxes) {
-          isBoundary[i] = 1;
-          counts[l]!++;
-        }
+        if (axes >= minAxes) isBoundary[i] = 1;
       }
-  const out = counts.map((c) => new Int32Array(c));
-  const fill = new Array<number>(classes).fill(0);
-  for (let i = 0; i < lab.length; i++) if (isBoundary[i]) out[lab[i]!]![fill[lab[i]!]!++] = i;
-  return out;
+  return indicesByClass(lab, classes, isBoundary);
 }
 
 /** Where a rare-class centre is drawn from: every voxel of the class, or (with probability `fraction`) its surface. */

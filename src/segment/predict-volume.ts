@@ -5,7 +5,7 @@
  */
 import { createOnnxEngine, type SegmentEngine } from "./engines.js";
 import type { SegmentModel } from "./model-io.js";
-import type { TrainingVolume } from "./patches.js";
+import { extractPatch, type TrainingVolume } from "./patches.js";
 import { accumulateWindow, finishAccumulator, gaussianImportance, windowGrid, type Box } from "./sliding-window.js";
 import { DEFAULT_INFER } from "./plans.js";
 import { classMetrics, confusionMatrix, type ClassMetrics } from "./metrics.js";
@@ -37,15 +37,8 @@ export async function predictVolume(engine: SegmentEngine, vol: TrainingVolume, 
   ];
   const input = new Float32Array(C * pv);
   for (const start of windowGrid(shape, patch, overlap)) {
-    input.fill(0);
-    for (let c = 0; c < C; c++) {
-      const src = vol.channels[c]!;
-      for (let z = 0; z < Math.min(pd, d - start[0]); z++)
-        for (let y = 0; y < Math.min(ph, h - start[1]); y++) {
-          const s = ((z + start[0]) * h + (y + start[1])) * w + start[2];
-          input.set(src.subarray(s, s + Math.min(pw, w - start[2])), c * pv + (z * ph + y) * pw);
-        }
-    }
+    // extractPatch zero-pads a window larger than the volume, as segmentImage does
+    extractPatch(vol, start, patch).channels.forEach((c, i) => input.set(c, i * pv));
     const probs = await engine.predict(input, patch);
     accumulateWindow(probs, start, patch, importance, acc, weight, box, K);
   }
