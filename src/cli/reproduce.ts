@@ -1,89 +1,84 @@
 /**
- * `npm run reproduce`: the main job on the embedded default data, end to end.
- *   1. the digital twin's `default` dataset (deterministic for its seed)      -> data/generated/twin-default.ome.zarr
- *   2. a multiscale pyramid so viewers (napari, neuroglancer) open it
- *   3. segmentation with the shipped U-Net (data/models/unet-default)        -> labels/unet in the store
- *   4. quantification of the U-Net labels and of the twin's truth (voids vs depth, Li vs Faraday, nucleation,
- *      porosity)                                                     -> data/generated/results-<preset>/{unet,truth}/*.csv
- *   5. every notebook executed headless, outputs written back to notebooks/
- * Each step that already ran on the same inputs is skipped, so a rerun after an interruption continues.
- *
- * Options: --preset ci|default (default: default)   --skip-notebooks   --force (redo every step)
- * The shipped model was trained at 2 um voxels; for the ci preset (4 um) segmentation is skipped with its reason.
+ * `npm run reproduce`: the main job on the embedded default data, end to end (see src/pipeline/job.ts for the
+ * steps). Each step that already ran on the same inputs is skipped, so a rerun with nothing changed takes seconds
+ * and a rerun after an interruption continues.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { generateTwin, presetParameters, MANIFEST_FILE } from "../twin/index.js";
-import { OmeImage, buildPyramid } from "../volume/index.js";
-import { checkCompatible, loadSegmentModel, segmentImage } from "../segment/index.js";
-import { analyseOperando, operandoTables, writeTables } from "../analysis/index.js";
+import { parseArgs } from "node:util";
+import { jobPaths, jobSteps, runJob } from "../pipeline/index.js";
 
-const args = process.argv.slice(2);
-const preset = args.includes("--preset") ? args[args.indexOf("--preset") + 1]! : "default";
-const force = args.includes("--force");
-const out = join("data", "generated", `twin-${preset}.ome.zarr`);
-const results = join("data", "generated", `results-${preset}`);
-// The shipped model lives in the checkout; generated data and results go under the current directory.
-const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const MODEL = join(REPO, "data", "models", "unet-default");
-const SEGMENTING_NOTEBOOKS = ["01-fig2c-lithium-or-void.ipynb"];
+const HELP = `Usage: npm run reproduce -- [options]
 
-async function main(): Promise<void> {
-  const params = presetParameters(preset);
-  const manifestPath = join(out, MANIFEST_FILE);
-  const same = existsSync(manifestPath) && JSON.stringify(JSON.parse(readFileSync(manifestPath, "utf8")).parameters) === JSON.stringify(params);
-  if (same && !force) console.log(`[1/5] twin '${preset}' dataset is up to date: ${out}`);
-  else {
-    console.log(`[1/5] generating the digital twin ('${preset}' preset) -> ${out}`);
-    const r = await generateTwin(params, out, { overwrite: true });
-    console.log(`      ${r.blocks} blocks in ${r.seconds.toFixed(1)} s; short circuit at ${r.manifest.short_h.toFixed(2)} h`);
-  }
-  const fresh = !same || force;
-  let img = await OmeImage.open(out);
-  if (img.levels < 3 || fresh) {
-    console.log("[2/5] building the multiscale pyramid (image: mean, labels: mode)");
-    await buildPyramid(img, { levels: 3, method: "mean" });
-    for (const name of ["material", "segmentation"]) await buildPyramid(await img.openLabels(name), { levels: 3, method: "mode" });
-    img = await OmeImage.open(out);
-  } else console.log("[2/5] pyramid present");
+Regenerates every figure of Park et al., Chem. Commun. 2023, 59, 7799 from data: the digital twin's dataset
+(or your OME-Zarr with --data) -> pyramid -> U-Net labels -> quantification -> impedance/XAS fits -> 3D meshes ->
+segmenter comparison -> figures (HTML, JSON, PNG/SVG with Chromium) -> report.md/json -> executed notebooks.
 
-  console.log("[3/5] segmenting with the shipped U-Net (finished chunks are skipped)");
-  const model = await loadSegmentModel(MODEL);
-  const labelSets = ["segmentation"];
+Options:
+  --preset NAME        twin preset: default (2 µm voxels, ~5 min from scratch) or ci (4 µm, seconds)   [default]
+  --data PATH          analyse this OME-Zarr instead of generating the twin
+  --out DIR            figures, report and executed notebooks go here   [data/generated/figures]
+  --skip-notebooks     stop after the report
+  --force [STEP,...]   redo these steps (all when no list) even if up to date
+  --only STEP,...      run only these steps (and what they need)
+  --list               print the steps and whether each is up to date, run nothing
+  -h, --help           this text
+
+Outputs: data/generated/twin-<preset>.ome.zarr, data/generated/results-<preset>/ (tables, fits, step records),
+the figures folder (<id>.html/.json/.png/.svg, tableS1.csv, report.md, report.json, notebooks/).
+Example: npm run reproduce -- --preset ci --skip-notebooks`;
+
+async function main(): Promise<number> {
+  let parsed;
   try {
-    checkCompatible(img, model);
-    const seg = await segmentImage(img, model, { labelName: "unet", resume: !fresh });
-    console.log(`      ${seg.chunksWritten} chunks written, ${seg.chunksSkipped} skipped, ${seg.seconds.toFixed(1)} s (${seg.engine})`);
-    labelSets.unshift("unet");
+    parsed = parseArgs({
+      strict: true,
+      allowPositionals: false,
+      options: {
+        preset: { type: "string" },
+        data: { type: "string" },
+        out: { type: "string" },
+        "skip-notebooks": { type: "boolean" },
+        force: { type: "string" },
+        "force-all": { type: "boolean" },
+        only: { type: "string" },
+        list: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      args: process.argv.slice(2).flatMap((a, i, all) => (a === "--force" && (i === all.length - 1 || all[i + 1]!.startsWith("--")) ? ["--force-all"] : [a])),
+    });
   } catch (e) {
-    // The shipped model was trained at 2 um voxels: other presets (ci: 4 um) are quantified from the truth only.
-    console.log(`      skipped: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`reproduce: ${e instanceof Error ? e.message : String(e)}\nRun with --help for the options.`);
+    return 2;
   }
-
-  console.log(`[4/5] quantifying voids and lithium -> ${results}/`);
-  for (const name of labelSets) {
-    const lab = await img.openLabels(name);
-    const r = await analyseOperando(lab, { experiment: img.experiment, connectivity: 26, binWidth_um: 20, progress: false });
-    const dir = join(results, name === "segmentation" ? "truth" : name);
-    mkdirSync(dir, { recursive: true });
-    const files = writeTables(dir, operandoTables(r));
-    console.log(`      ${name}: ${files.length} tables${r.notes.length ? `; notes: ${r.notes.join(" ")}` : ""}`);
+  const v = parsed.values;
+  if (v.help) {
+    console.log(HELP);
+    return 0;
   }
-
-  if (args.includes("--skip-notebooks")) return;
-  console.log("[5/5] executing the notebooks headless (outputs written back to notebooks/)");
-  // Notebooks that segment need a volume at the model's voxel size; with another preset they are left as they are.
-  const notebooks = readdirSync(join(REPO, "notebooks"))
-    .filter((f) => f.endsWith(".ipynb"))
-    .filter((f) => labelSets.includes("unet") || !SEGMENTING_NOTEBOOKS.includes(f));
-  for (const f of SEGMENTING_NOTEBOOKS) if (!labelSets.includes("unet")) console.log(`      ${f} not run: the '${preset}' voxel size does not match the shipped model`);
-  const r = spawnSync("bash", ["scripts/run-notebooks.sh", "--in-place", ...notebooks.map((f) => join("notebooks", f))], { stdio: "inherit", env: { ...process.env, SSB_CT_DATASET: out } });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  const opts = { preset: v.preset, data: v.data, figuresDir: v.out, notebooks: !v["skip-notebooks"] };
+  if (v.preset && !["default", "ci", "paper"].includes(v.preset)) {
+    console.error(`reproduce: unknown preset "${v.preset}" (expected default, ci or paper)`);
+    return 2;
+  }
+  if (v.list) {
+    const { staleReason } = await import("../pipeline/step.js");
+    const p = jobPaths(opts);
+    for (const s of jobSteps(opts)) console.log(`${s.name.padEnd(20)} ${staleReason(p.resultsDir, s) ?? "up to date"}`);
+    return 0;
+  }
+  const force = v["force-all"] ? true : v.force ? v.force.split(",") : undefined;
+  const t0 = performance.now();
+  const { paths, runs } = await runJob({ ...opts, force, targets: v.only?.split(",") });
+  const s = (performance.now() - t0) / 1000;
+  console.log(`done in ${s.toFixed(1)} s: ${runs.filter((r) => r.outcome === "ran").length} steps ran, ${runs.filter((r) => r.outcome === "up to date").length} up to date, ${runs.filter((r) => r.outcome === "not applicable").length} not applicable`);
+  console.log(`figures and report: ${paths.figuresDir}`);
+  return 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    if (process.env.SSB_CT_DEBUG) console.error(e);
+    process.exit(1);
+  },
+);

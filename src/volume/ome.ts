@@ -403,7 +403,8 @@ export class OmeImage extends MultiscaleVolume {
     if (!existsSync(this.labelsPath())) return [];
     const { attrs } = readGroupAttrs(this.labelsPath());
     const { ome } = omeBlock(attrs);
-    return Array.isArray(ome.labels) ? (ome.labels as string[]) : [];
+    // A name whose folder was removed (by hand, or by an interrupted rewrite) is not a label image any more.
+    return Array.isArray(ome.labels) ? (ome.labels as string[]).filter((n) => existsSync(join(this.labelsPath(), n))) : [];
   }
 
   /** Creates a label image (same t, z, y, x grid; one channel) under labels/<name>. */

@@ -1,0 +1,25 @@
+/** Typed access to result-table columns for the figure functions: a missing or non-numeric column is a named error. */
+import type { ResultTable } from "../analysis/table.js";
+import { FileFormatError } from "../util/errors.js";
+
+/** The numeric column `name` of `table` (null and non-numbers read as NaN), or a FileFormatError naming it. */
+export function numbers(table: ResultTable, name: string): number[] {
+  const c = table.columns[name];
+  if (!c)
+    throw new FileFormatError("result table lacks a column the figure needs", { field: `${table.name}.${name}`, expected: name, got: Object.keys(table.columns).join(", ") });
+  return c.map((v) => (typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN));
+}
+
+export function booleans(table: ResultTable, name: string): Array<boolean | null> {
+  const c = table.columns[name];
+  if (!c) throw new FileFormatError("result table lacks a column the figure needs", { field: `${table.name}.${name}`, expected: name, got: Object.keys(table.columns).join(", ") });
+  return c.map((v) => (v === true || v === "true" ? true : v === false || v === "false" ? false : null));
+}
+
+/** Formats a number with `digits` significant digits, without exponent for everyday magnitudes. */
+export function fmt(x: number, digits = 3): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(digits - 1);
+  return Number(x.toPrecision(digits)).toString();
+}

@@ -1,0 +1,124 @@
+/**
+ * Figures as files: a standalone HTML page per figure (plotly.js loaded from one `plotly.min.js` beside it, so the
+ * page works offline and stays small), the figure JSON, and PNG + SVG rendered by headless Chromium where one is
+ * installed (Debian `chromium`, driven through playwright-core). Without Chromium the HTML and JSON are still
+ * written and the caller is told what was skipped.
+ */
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import type { Figure } from "./figure.js";
+
+const require = createRequire(import.meta.url);
+
+/** Path of plotly.min.js in the installed plotly.js-dist-min package. */
+export function plotlyScriptPath(): string {
+  return require.resolve("plotly.js-dist-min/plotly.min.js");
+}
+
+/** Copies plotly.min.js into `dir` once (the HTML pages of that folder load it by relative path). */
+export function copyPlotlyScript(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const dest = join(dir, "plotly.min.js");
+  if (!existsSync(dest)) copyFileSync(plotlyScriptPath(), dest);
+  return dest;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** JSON that is safe inside a <script> element. */
+export function scriptJson(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** A standalone page for one figure; `plotlySrc` is where plotly.min.js is (default: beside the page). */
+export function figureHtml(fig: Figure, options: { plotlySrc?: string } = {}): string {
+  const src = options.plotlySrc ?? "plotly.min.js";
+  const prov = Object.entries(fig.provenance)
+    .map(([k, v]) => `<li><code>${escapeHtml(k)}</code>: <code>${escapeHtml(v)}</code></li>`)
+    .join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(fig.id)}: ${escapeHtml(fig.title)}</title>
+<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1100px;margin:1.5em auto;color:#222}
+.caption{max-width:900px}.prov{font-size:12px;color:#555}</style>
+<script src="${escapeHtml(src)}"></script></head>
+<body><div id="plot"></div>
+<p class="caption"><b>${escapeHtml(fig.id)}.</b> ${escapeHtml(fig.caption)}</p>
+<details class="prov"><summary>computed from</summary><ul>${prov}</ul></details>
+<script>
+const fig = ${scriptJson({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [] })};
+if (window.Plotly) Plotly.newPlot("plot", fig.data, fig.layout, {responsive: true, displaylogo: false}).then(() => fig.frames.length && Plotly.addFrames("plot", fig.frames));
+else document.getElementById("plot").textContent = "plotly.min.js was not found beside this page (${escapeHtml(src)}).";
+</script></body></html>
+`;
+}
+
+/** Writes `<id>.html` and `<id>.json` into `dir` (and plotly.min.js once); returns the paths. */
+export function writeFigure(fig: Figure, dir: string): string[] {
+  copyPlotlyScript(dir);
+  const html = join(dir, `${fig.id}.html`);
+  const json = join(dir, `${fig.id}.json`);
+  writeFileAtomic(html, figureHtml(fig));
+  writeFileAtomic(json, JSON.stringify(fig));
+  return [html, json];
+}
+
+/** Where a Chromium executable is (SSB_CT_CHROMIUM, then the usual Debian/Ubuntu paths), or null. */
+export function findChromium(): string | null {
+  const candidates = [process.env.SSB_CT_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  return null;
+}
+
+export interface ImageExport {
+  written: string[];
+  /** Why images were not rendered (no Chromium, no playwright-core), or null. */
+  skipped: string | null;
+}
+
+/**
+ * Renders each figure to `<id>.png` (2x pixel density) and `<id>.svg` with plotly's own exporter in headless
+ * Chromium. 3D figures are rendered by WebGL in software (SwiftShader), which Chromium ships.
+ */
+export async function renderFigureImages(figs: Figure[], dir: string, options: { formats?: Array<"png" | "svg"> } = {}): Promise<ImageExport> {
+  const exe = findChromium();
+  if (!exe) return { written: [], skipped: "no Chromium found (install Debian's chromium or set SSB_CT_CHROMIUM): PNG/SVG not written, HTML is" };
+  let pw: typeof import("playwright-core");
+  try {
+    pw = await import("playwright-core");
+  } catch {
+    return { written: [], skipped: "playwright-core is not installed: PNG/SVG not written" };
+  }
+  const formats = options.formats ?? ["png", "svg"];
+  const browser = await pw.chromium.launch({ executablePath: exe, args: ["--no-sandbox", "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"] });
+  const written: string[] = [];
+  try {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><html><body style="margin:0"><div id="plot"></div></body></html>');
+    await page.addScriptTag({ path: plotlyScriptPath() });
+    mkdirSync(dir, { recursive: true });
+    for (const fig of figs) {
+      for (const format of formats) {
+        // A string expression: this module is compiled without DOM types, and the code runs in the page.
+        const url = (await page.evaluate(`(async (f, format) => {
+          const el = document.getElementById("plot");
+          Plotly.purge(el);
+          await Plotly.newPlot(el, f.data, f.layout, { staticPlot: true });
+          const w = typeof f.layout.width === "number" ? f.layout.width : 760;
+          const h = typeof f.layout.height === "number" ? f.layout.height : 480;
+          return Plotly.toImage(el, { format, width: w, height: h, scale: format === "png" ? 2 : 1 });
+        })(${scriptJson({ data: fig.data, layout: fig.layout })}, ${JSON.stringify(format)})`)) as string;
+        const path = join(dir, `${fig.id}.${format}`);
+        const body = url.slice(url.indexOf(",") + 1);
+        writeFileAtomic(path, format === "png" ? Buffer.from(body, "base64") : url.startsWith("data:image/svg+xml;base64") ? Buffer.from(body, "base64") : decodeURIComponent(body));
+        written.push(path);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  return { written, skipped: null };
+}

@@ -1,0 +1,84 @@
+/**
+ * Which figure is drawn from which results: one builder per figure id, each naming the steps it reads, so the job's
+ * figure step and the notebooks draw the same figure from the same numbers.
+ */
+import { join } from "node:path";
+import { toCsv } from "../analysis/table.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { fig1b, fig2d, fig4, figS5, type VolumeTables } from "../figures/fig-volume.js";
+import type { Figure, FigureId, ReportRow } from "../figures/figure.js";
+import { volumeReportRows } from "../figures/report-volume.js";
+import { CELL_JSON } from "./analysis-steps.js";
+import type { CellResults } from "./cell-results.js";
+import type { JobResults } from "./results.js";
+
+export interface FigureBuilder {
+  id: FigureId;
+  title: string;
+  /** Steps whose results it reads; the figure is not drawn (and the report says why) unless all are available. */
+  steps: string[];
+  build: (r: JobResults) => Promise<Figure> | Figure;
+}
+
+/** The U-Net's tables where the U-Net ran, else the truth's (a user's scan has only what was segmented). */
+export function primaryVolume(r: JobResults): VolumeTables {
+  return r.available("quantify-unet") === true ? r.volume("unet") : r.volume("truth");
+}
+
+function volumeSeries(r: JobResults): VolumeTables[] {
+  return (["unet", "truth"] as const).filter((s) => r.available(`quantify-${s}`) === true).map((s) => r.volume(s));
+}
+
+export function cellResults(r: JobResults): CellResults {
+  return r.json<CellResults>("cell", CELL_JSON);
+}
+
+function lcfWeight(c: CellResults, edge: "S" | "P", name: string): number | null {
+  const l = c.xas[edge].lcf;
+  const i = l.names.indexOf(name);
+  return i < 0 ? null : l.weights[i] ?? null;
+}
+
+const anyVolume = (r: JobResults): string[] => (r.available("quantify-unet") === true ? ["quantify-unet"] : ["quantify-truth"]);
+
+export const FIGURE_BUILDERS: FigureBuilder[] = [
+  { id: "fig1b", title: "voids vs depth", steps: ["quantify-truth"], build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
+  { id: "fig2d", title: "deposited Li vs Faraday", steps: ["quantify-truth"], build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
+  { id: "figS5", title: "porosity 0-1 h", steps: ["quantify-truth"], build: (r) => figS5(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
+  {
+    id: "fig4",
+    title: "mechanism from measurements",
+    steps: ["quantify-truth", "cell"],
+    build: (r) => {
+      const c = cellResults(r);
+      const t = primaryVolume(r);
+      const img = r.twin().manifest;
+      const first = c.impedance[0];
+      const last = c.impedance[c.impedance.length - 1];
+      return fig4(
+        {
+          tables: t,
+          width_um: img.shapeZYX[2] * img.voxel_um,
+          layer_um: img.parameters.geometry.electrolyte_um,
+          short_h: c.galvanostatic.operando.short.time_h,
+          electronicConductivity_S_cm: c.dcPolarisation.sigma_e_S_cm,
+          xasProducts: { Li3P: lcfWeight(c, "P", "Li3P"), Li2S: lcfWeight(c, "S", "Li2S") },
+          rInt_ohm: first && last ? { first: first.interphase.R_ohm, last: last.interphase.R_ohm } : null,
+        },
+        r.provenance(anyVolume(r)[0]!, "cell"),
+      );
+    },
+  },
+];
+
+/** Every report row the available results support. */
+export function reportRows(r: JobResults): ReportRow[] {
+  const rows: ReportRow[] = [];
+  for (const s of ["unet", "truth"] as const) if (r.available(`quantify-${s}`) === true) rows.push(...volumeReportRows(r.volume(s)));
+  return rows;
+}
+
+/** Files beside the figures that are not plotly figures (Table S1 as CSV). */
+export async function extraFigureFiles(r: JobResults, dir: string): Promise<void> {
+  if (r.available("cell") === true) writeFileAtomic(join(dir, "tableS1.csv"), toCsv(cellResults(r).tableS1));
+}
