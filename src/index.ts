@@ -11,3 +11,5 @@ export * as electrochem from "./electrochem/index.js";
 export * as xas from "./xas/index.js";
 export * as analysis from "./analysis/index.js";
 export * as segment from "./segment/index.js";
+export * as pipeline from "./pipeline/index.js";
+export * as notebook from "./notebook/index.js";

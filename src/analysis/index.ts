@@ -41,4 +41,4 @@ export {
 } from "./faraday.js";
 export { analyseOperando, operandoTables, type LabelSource, type ExperimentInfo, type OperandoOptions, type OperandoResult } from "./operando.js";
 export { labelImageComponents, zarrArrayComponents, type LabelImageComponentOptions, type LabelBlocksSource, type ZarrBlocksSource } from "./adapters.js";
-export { toCsv, writeCsv, writeTables, toDataFrame, tableRows, type ResultTable, type Cell } from "./table.js";
+export { toCsv, writeCsv, writeTables, toDataFrame, tableRows, selectColumns, type ResultTable, type Cell } from "./table.js";

@@ -64,3 +64,10 @@ export function writeTables(dir: string, tables: ResultTable[]): string[] {
     return path;
   });
 }
+
+/** The same table with only `names` (in that order); a name it lacks is a ParameterError naming the table. */
+export function selectColumns(t: ResultTable, names: string[]): ResultTable {
+  const missing = names.filter((n) => !(n in t.columns));
+  if (missing.length) throw new ParameterError("table lacks columns", { field: t.name, expected: missing.join(", "), got: Object.keys(t.columns).join(", ") });
+  return { name: t.name, columns: Object.fromEntries(names.map((n) => [n, t.columns[n]!])) };
+}

@@ -23,3 +23,10 @@ export function fmt(x: number, digits = 3): string {
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(digits - 1);
   return Number(x.toPrecision(digits)).toString();
 }
+
+/** The value of `column` in the row whose time_h equals `time_h` (to 1e-6 h); NaN when no row has that time. */
+export function atTime(table: ResultTable, column: string, time_h: number): number {
+  const t = numbers(table, "time_h");
+  const i = t.findIndex((x) => Math.abs(x - time_h) < 1e-6);
+  return i < 0 ? NaN : numbers(table, column)[i]!;
+}

@@ -251,3 +251,14 @@ export function shortFromLabels(t: ResultTable): number | null {
   const i = s.findIndex((x) => x === true);
   return i < 0 ? null : tt[i]!;
 }
+
+/** The lithium components of the first CT time with any nucleation: when, their mean depths, how many in the void band. */
+export function firstNuclei(t: VolumeTables): { time_h: number | null; depths_um: number[]; inBand: number; band: { lo_um: number; hi_um: number } } {
+  const band = voidBand(t.voidProfile);
+  const depth = numbers(t.nucleation, "mean_depth_um");
+  const times = numbers(t.nucleation, "time_h");
+  if (!times.length) return { time_h: null, depths_um: [], inBand: 0, band };
+  const first = Math.min(...times);
+  const depths_um = depth.filter((_, i) => times[i] === first);
+  return { time_h: first, depths_um, inBand: depths_um.filter((d) => d >= band.lo_um && d <= band.hi_um).length, band };
+}

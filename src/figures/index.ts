@@ -1,3 +1,15 @@
-/** Figures: slice images now; plotly figures that render offline as the figure notebooks arrive. */
+/**
+ * Figures of Park et al., Chem. Commun. 2023, 59, 7799, one function per figure id, each taking result tables and
+ * fitted values (never volumes to recompute) and returning a plotly figure with units on every axis; their export
+ * as HTML / JSON / PNG / SVG; and slice images for quick looks.
+ */
 export { encodePng } from "./png.js";
 export { extractSlice, labelSlicePng, percentileWindow, slicePng, type Window } from "./slice-image.js";
+export * from "./figure.js";
+export { numbers, booleans, fmt, atTime } from "./columns.js";
+export { fig1b, fig2d, figS5, fig4, voidPeak, voidBand, firstNuclei, shortFromLabels, type VolumeTables, type MechanismInputs } from "./fig-volume.js";
+export { volumeReportRows } from "./report-volume.js";
+export { figureHtml, writeFigure, renderFigureImages, findChromium, plotlyScriptPath, copyPlotlyScript, type ImageExport } from "./export.js";
+export { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b, cellFigures, sciHtml, viridis, circuitDiagram } from "./fig-cell.js";
+export { cellReportRows, spearman } from "./report-cell.js";
+export { fig2c, fig2cInputs, fig2cScores, regionAround, channelUnit, scaleBarLength_um, type Fig2cInputs, type Fig2cRegion, type Fig2cChannel, type Fig2cInputOptions } from "./fig2c.js";

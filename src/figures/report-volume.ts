@@ -3,14 +3,12 @@
  * Li first appears inside the layer (Fig. 2b), CT vs Faraday at 1.5 and 3.2 h (Fig. 2d), porosity over 0-1 h (Fig. S5)
  * and where Li nucleates (Fig. 4). Tolerances are stated in each row's reason.
  */
-import { fmt, numbers } from "./columns.js";
+import { atTime, fmt, numbers } from "./columns.js";
 import type { ReportRow } from "./figure.js";
-import { voidBand, voidPeak, type VolumeTables } from "./fig-volume.js";
+import { firstNuclei, voidPeak, type VolumeTables } from "./fig-volume.js";
 
 function at(t: VolumeTables, column: string, time_h: number): number {
-  const tt = numbers(t.timeSeries, "time_h");
-  const i = tt.findIndex((x) => Math.abs(x - time_h) < 1e-6);
-  return i < 0 ? NaN : numbers(t.timeSeries, column)[i]!;
+  return atTime(t.timeSeries, column, time_h);
 }
 
 function label(t: VolumeTables): string {
@@ -82,19 +80,14 @@ export function volumeReportRows(t: VolumeTables): ReportRow[] {
       reason: change < 0 ? "porosity falls over 0-1 h" : "porosity does not fall over 0-1 h in these labels (in the twin the decomposition products form at the interface and do not fill voids)",
     });
   }
-  const band = voidBand(t.voidProfile);
-  const nd = numbers(t.nucleation, "mean_depth_um");
-  const nt = numbers(t.nucleation, "time_h");
-  const firstNuc = Math.min(...nt);
-  const early = nd.filter((_, i) => nt[i] === firstNuc);
-  const inBand = early.filter((d) => d >= band.lo_um && d <= band.hi_um).length;
+  const nuc = firstNuclei(t);
   rows.push({
     id: "fig4",
     quantity: `first Li nuclei inside the void-rich band (${src})`,
     unit: "count",
     paper: "nucleation around voids at 100-120 µm",
-    ours: early.length ? `${inBand} of ${early.length} at ${fmt(firstNuc)} h (band ${fmt(band.lo_um)}-${fmt(band.hi_um)} µm)` : "no nuclei",
-    verdict: early.length && inBand / early.length >= 0.5 ? "agrees" : "differs",
+    ours: nuc.time_h !== null ? `${nuc.inBand} of ${nuc.depths_um.length} at ${fmt(nuc.time_h)} h (band ${fmt(nuc.band.lo_um)}-${fmt(nuc.band.hi_um)} µm)` : "no nuclei",
+    verdict: nuc.depths_um.length && nuc.inBand / nuc.depths_um.length >= 0.5 ? "agrees" : "differs",
     reason: "agrees when at least half of the first nuclei lie in the band where the void fraction exceeds 1.5x its median",
   });
   return rows;

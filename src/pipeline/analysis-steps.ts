@@ -20,6 +20,7 @@ export function cellStep(p: JobPaths): StepSpec {
     describe: "voltage curve and short, impedance fits with uncertainties (Table S1), σ_ion, σ_e, XAS normalisation and LCF",
     version: 1,
     after: ["dataset"],
+    code: ["src/pipeline/cell-results.ts", "src/electrochem", "src/xas"],
     params: {},
     outputs: { root: ".", paths: ["cell"] },
     applies: () => (existsSync(join(p.store, ELECTROCHEM_FILE)) && existsSync(join(p.store, XAS_FILE)) ? null : `the dataset has no ${ELECTROCHEM_FILE} / ${XAS_FILE} (cycler and XAS files of a real cell: see README)`),

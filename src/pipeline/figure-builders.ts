@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { toCsv } from "../analysis/table.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { fig1b, fig2d, fig4, figS5, type VolumeTables } from "../figures/fig-volume.js";
-import type { Figure, FigureId, ReportRow } from "../figures/figure.js";
+import { FIGURE_IDS, type Figure, type FigureId, type ReportRow } from "../figures/figure.js";
 import { volumeReportRows } from "../figures/report-volume.js";
+import { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b } from "../figures/fig-cell.js";
+import { cellReportRows } from "../figures/report-cell.js";
 import { CELL_JSON } from "./analysis-steps.js";
 import type { CellResults } from "./cell-results.js";
 import type { JobResults } from "./results.js";
@@ -41,10 +43,26 @@ function lcfWeight(c: CellResults, edge: "S" | "P", name: string): number | null
 
 const anyVolume = (r: JobResults): string[] => (r.available("quantify-unet") === true ? ["quantify-unet"] : ["quantify-truth"]);
 
+const cellFigure = (id: FigureId, title: string, f: (c: CellResults, prov: Record<string, string>) => Figure): FigureBuilder => ({
+  id,
+  title,
+  steps: ["cell"],
+  build: (r) => f(cellResults(r), r.provenance("cell")),
+});
+
 export const FIGURE_BUILDERS: FigureBuilder[] = [
   { id: "fig1b", title: "voids vs depth", steps: ["quantify-truth"], build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
+  cellFigure("fig2a", "voltage during plating to the short", fig2a),
   { id: "fig2d", title: "deposited Li vs Faraday", steps: ["quantify-truth"], build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
   { id: "figS5", title: "porosity 0-1 h", steps: ["quantify-truth"], build: (r) => figS5(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
+  cellFigure("fig3a", "S K-edge XAS with LCF", fig3a),
+  cellFigure("fig3b", "P K-edge XAS with LCF", fig3b),
+  cellFigure("fig3c", "R_int and R_ct over plating time", fig3c),
+  cellFigure("figS1c", "blocking-electrode Nyquist and σ_ion", figS1c),
+  cellFigure("figS2a", "current-density screening", figS2a),
+  cellFigure("figS2b", "operando vs bulk cell", figS2b),
+  cellFigure("figS6", "impedance at every CT time with fits", figS6),
+  cellFigure("figS7b", "DC polarisation and σ_e", figS7b),
   {
     id: "fig4",
     title: "mechanism from measurements",
@@ -71,10 +89,13 @@ export const FIGURE_BUILDERS: FigureBuilder[] = [
   },
 ];
 
+FIGURE_BUILDERS.sort((a, b) => FIGURE_IDS.indexOf(a.id) - FIGURE_IDS.indexOf(b.id));
+
 /** Every report row the available results support. */
 export function reportRows(r: JobResults): ReportRow[] {
   const rows: ReportRow[] = [];
   for (const s of ["unet", "truth"] as const) if (r.available(`quantify-${s}`) === true) rows.push(...volumeReportRows(r.volume(s)));
+  if (r.available("cell") === true) rows.push(...cellReportRows(cellResults(r), r.paths.source === "twin" ? r.twin().manifest : undefined));
   return rows;
 }
 

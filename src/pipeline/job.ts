@@ -31,6 +31,7 @@ function figuresStep(p: JobPaths, steps: () => StepSpec[], compute: string[]): S
     version: 1,
     after: compute,
     optional: compute,
+    code: ["src/figures", "src/pipeline/figure-builders.ts"],
     // Installing Chromium later must redo the images, so whether it exists is part of the identity.
     params: { ids: FIGURE_IDS, images: chromium },
     outputs: { root: p.figuresDir, paths: [...FIGURE_IDS.flatMap((id) => [`${id}.html`, `${id}.json`, `${id}.png`, `${id}.svg`]), "plotly.min.js", "tableS1.csv", "meshes"] },
@@ -64,6 +65,7 @@ function reportStep(p: JobPaths, steps: () => StepSpec[], compute: string[]): St
     version: 1,
     after: [...compute, "figures"],
     optional: compute,
+    code: ["src/figures", "src/pipeline/figure-builders.ts", "src/pipeline/report.ts"],
     params: {},
     outputs: { root: p.figuresDir, paths: ["report.json", "report.md"] },
     async run() {

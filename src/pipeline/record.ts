@@ -32,7 +32,10 @@ export interface StepRecord {
   outputRoot: string;
   outputPaths: string[];
   outputs: TreeIdentity;
-  /** The identity downstream steps record for this step: inputsHash + output content. */
+  /**
+   * The identity downstream steps record for this step: its output content only, so a rerun that writes the same
+   * bytes (a deterministic twin regenerated after a code change elsewhere) does not cascade.
+   */
   outputId: string;
   /** Headline numbers and one line for the log (what the step found). */
   summary: string;

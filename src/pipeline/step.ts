@@ -5,7 +5,9 @@
  * record last. "Does not apply" (StepNotApplicable) is the only kind of skip; every other error fails the run
  * naming the step.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
+import { packageRoot } from "./paths.js";
 import { ParameterError, SsbCtError } from "../util/errors.js";
 import { jsonIdentity, sha256, treeIdentity, type TreeIdentity } from "./identity.js";
 import { acquireLock } from "./lock.js";
@@ -47,6 +49,11 @@ export interface StepSpec {
   after: string[];
   optional?: string[];
   params: unknown;
+  /**
+   * Source folders (relative to the package root, e.g. "src/analysis") whose code computes this step: their content
+   * is an input, so a changed computation reruns the step instead of leaving results of the old code.
+   */
+  code?: string[];
   /** Identities of inputs that are not steps' outputs (model files, a scan), computed when the step is checked. */
   external?: () => Record<string, string>;
   outputs: StepOutputs;
@@ -95,9 +102,33 @@ function gatherInputs(resultsDir: string, spec: StepSpec): Inputs {
     inputs[name] = rec.outputId;
     upstream[name] = rec;
   }
+  if (spec.code?.length) inputs.code = codeIdentity(spec.code);
   Object.assign(inputs, spec.external?.() ?? {});
   const inputsHash = jsonIdentity({ step: spec.name, stepVersion: spec.version, params: spec.params, inputs });
   return { inputs, inputsHash, upstream, inherited };
+}
+
+const codeCache = new Map<string, string>();
+
+/** Content identity of source folders of this package (cached per process: code does not change under a run). */
+export function codeIdentity(folders: string[]): string {
+  const key = folders.join("\0");
+  let id = codeCache.get(key);
+  if (id === undefined) {
+    const root = packageRoot();
+    // Installed without sources (a bundle): the package version stands for the code.
+    id = existsSync(join(root, "src")) ? treeIdentity(root, folders).content : `package ${packageVersion(root)}`;
+    codeCache.set(key, id);
+  }
+  return id;
+}
+
+function packageVersion(root: string): string {
+  try {
+    return String((JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string }).version);
+  } catch {
+    return "unknown";
+  }
 }
 
 function outputsIdentity(resultsDir: string, spec: StepSpec, content: boolean): TreeIdentity {
@@ -181,7 +212,7 @@ async function runOne(spec: StepSpec, opts: RunOptions, log: (l: string) => void
   const outputs = outputsIdentity(resultsDir, spec, true);
   const seconds = (performance.now() - t0) / 1000;
   const summary = report?.summary ?? "";
-  writeRecord(resultsDir, { ...base, status: "complete", outputs, outputId: sha256(`${g.inputsHash}:${outputs.content}`), summary, values: report?.values ?? {}, seconds });
+  writeRecord(resultsDir, { ...base, status: "complete", outputs, outputId: sha256(`${spec.name}:${outputs.content}`), summary, values: report?.values ?? {}, seconds });
   return { step: spec.name, outcome: "ran", seconds, summary };
 }
 
