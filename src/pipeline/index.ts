@@ -11,6 +11,6 @@ export { jobPaths, packageRoot, type JobOptions, type JobPaths } from "./paths.j
 export { JobResults } from "./results.js";
 export { jobSteps, runJob, results, COMPUTE_STEPS, type JobRunOptions, type JobStepOptions } from "./job.js";
 export { FIGURE_BUILDERS, reportRows, primaryVolume, cellResults, type FigureBuilder } from "./figure-builders.js";
-export { writeReport, reportMarkdown, type Report, type ReportFigure } from "./report.js";
+export { writeReport, reportMarkdown, rowsMarkdown, type Report, type ReportFigure } from "./report.js";
 export { readTableSet, writeTableSet, readJsonResult, writeJsonResult } from "./tables.js";
 export { analyseCell, type CellResults } from "./cell-results.js";

@@ -63,3 +63,14 @@ export function writeReport(dir: string, r: Omit<Report, "format" | "version" | 
   writeFileAtomic(md, reportMarkdown(full));
   return [json, md];
 }
+
+/** The report rows of some figures as a Markdown table (what notebooks show under "against the paper"). */
+export function rowsMarkdown(rows: ReportRow[], ids?: string[]): string {
+  const pick = ids ? rows.filter((r) => ids.includes(r.id)) : rows;
+  if (!pick.length) return "_No number of the paper is compared for this figure._";
+  return [
+    "| quantity | paper | ours | verdict | why |",
+    "| --- | --- | --- | --- | --- |",
+    ...pick.map((x) => `| ${cell(x.quantity)} (${cell(x.unit)}) | ${cell(x.paper)} | ${cell(x.ours)} | **${x.verdict}** | ${cell(x.reason)} |`),
+  ].join("\n");
+}
