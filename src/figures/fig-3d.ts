@@ -190,7 +190,7 @@ function depthFrame(volume: LabelVolume, lithiumValues: readonly number[], plati
 /** Mesh positions (x, y, z um below the top face) to figure coordinates (x, y, depth). */
 function toDepth(mesh: SurfaceMesh, interface_um: number, direction: 1 | -1): SurfaceMesh {
   const p = mesh.positions.slice();
-  for (let i = 2; i < p.length; i += 3) p[i] = direction * (p[i]! - interface_um);
+  for (let i = 2; i < p.length; i += 3) p[i] = direction * (p[i]! - interface_um) + 0; // + 0: no -0 at depth 0
   // Flipping depth's sign mirrors the mesh: swap two indices per triangle so the winding stays outward.
   if (direction === 1) return { positions: p, indices: mesh.indices };
   const t = mesh.indices.slice();
@@ -229,19 +229,19 @@ export interface Fig1aOptions {
 const INSET_LABELS = ["near the interface", "void-rich band", "deep"];
 
 /**
- * Lateral window (start indices) of `win` voxels holding the most mask voxels in z rows [z0, z1); a summed-area
- * table of the per-column counts makes every candidate O(1).
+ * Lateral window (start indices) of `win` voxels holding the most mask voxels over all z rows of `mask`; a
+ * summed-area table of the per-column counts makes every candidate O(1). Ties keep the first in scan order.
  */
-function busiestWindow(mask: Uint8Array, shape: readonly [number, number, number], z0: number, z1: number, win: [number, number]): [number, number] {
-  const [, ny, nx] = shape;
+function busiestWindow(mask: Uint8Array, shape: readonly [number, number, number], win: [number, number]): [number, number] {
+  const [nz, ny, nx] = shape;
   const sat = new Float64Array((ny + 1) * (nx + 1));
   for (let y = 0; y < ny; y++)
     for (let x = 0; x < nx; x++) {
       let c = 0;
-      for (let z = z0; z < z1; z++) c += mask[(z * ny + y) * nx + x]!;
+      for (let z = 0; z < nz; z++) c += mask[(z * ny + y) * nx + x]!;
       sat[(y + 1) * (nx + 1) + x + 1] = c + sat[y * (nx + 1) + x + 1]! + sat[(y + 1) * (nx + 1) + x]! - sat[y * (nx + 1) + x]!;
     }
-  let best: [number, number] = [Math.max(0, (ny - win[0]) >> 1), Math.max(0, (nx - win[1]) >> 1)];
+  let best: [number, number] = [0, 0];
   let bestCount = -1;
   for (let y = 0; y + win[0] <= ny; y++)
     for (let x = 0; x + win[1] <= nx; x++) {
@@ -269,32 +269,35 @@ export async function fig1aInputs(image: OmeImage, labels: LabelImage, options: 
   const main = labelSurface(vol, { mask: voidValues, maxVertices: options.maxVertices ?? 60000 });
   const voids = toDepth(main, frame.interface_um, frame.direction);
 
-  // Magnified views at full resolution: read only the z rows of each window.
-  const full = level === 0 ? vol : await readLabelVolume(labels, t, { level: 0 });
-  const fullMask = binaryMask(full, voidValues);
-  const [nz, ny, nx] = full.shapeZYX;
-  const [hz, hy, hx] = full.voxelSizeUm;
-  const deepest = deepestVoidDepth(fullMask, full, frame);
-  const windows = options.insetDepths_um ?? defaultInsetDepths(layerDepth, deepest);
+  // Magnified views at full resolution: level 0, only the z rows of each window (bounded memory on big volumes).
+  const [NZ, NY, NX] = labels.shapeZYX;
+  const [hz, hy, hx] = labels.voxelSizeUm;
+  const windows = options.insetDepths_um ?? defaultInsetDepths(layerDepth, deepestVoidDepth(binaryMask(vol, voidValues), vol, frame));
   const width = options.insetWidth_um ?? 40;
   if (!(width > 0)) throw new ParameterError("inset width must be positive", { field: "insetWidth_um", expected: "> 0 um", got: String(width) });
-  const insets: Fig1aInset[] = windows.map(([d0, d1], k) => {
+  const insets: Fig1aInset[] = [];
+  for (const [k, [d0, d1]] of windows.entries()) {
     if (!(d1 > d0)) throw new ParameterError("inset depth window must have lo < hi", { field: `insetDepths_um[${k}]`, expected: "[lo, hi] um", got: `[${d0}, ${d1}]` });
     // Depth d lies at z_um = interface + direction * d below the top face.
     const zA = frame.interface_um + frame.direction * d0, zB = frame.interface_um + frame.direction * d1;
-    const z0 = Math.max(0, Math.min(nz, Math.round(Math.min(zA, zB) / hz)));
-    const z1 = Math.max(z0, Math.min(nz, Math.round(Math.max(zA, zB) / hz)));
-    const win: [number, number] = [Math.min(ny, Math.round(width / hy)), Math.min(nx, Math.round(width / hx))];
-    const [y0, x0] = busiestWindow(fullMask, full.shapeZYX, z0, z1, win);
-    const crop = cropVolume(full, [z0, z1], [y0, y0 + win[0]], [x0, x0 + win[1]]);
-    const mesh = z1 > z0 ? toDepth(labelSurface(crop, { mask: voidValues }), frame.interface_um, frame.direction) : emptyMesh();
+    const z0 = Math.max(0, Math.min(NZ, Math.round(Math.min(zA, zB) / hz)));
+    const z1 = Math.max(z0, Math.min(NZ, Math.round(Math.max(zA, zB) / hz)));
+    const win: [number, number] = [Math.min(NY, Math.round(width / hy)), Math.min(NX, Math.round(width / hx))];
+    let mesh = emptyMesh();
+    let y0 = 0, x0 = 0;
+    if (z1 > z0) {
+      const rows = await readLabelVolume(labels, t, { level: 0, selection: [[z0, z1], [0, NY], [0, NX]] });
+      const mask = binaryMask(rows, voidValues);
+      [y0, x0] = busiestWindow(mask, rows.shapeZYX, win);
+      mesh = toDepth(labelSurface(cropMask(mask, rows, [y0, y0 + win[0]], [x0, x0 + win[1]]), { mask: [1] }), frame.interface_um, frame.direction);
+    }
     const depthA = frame.direction * (z0 * hz - frame.interface_um), depthB = frame.direction * (z1 * hz - frame.interface_um);
-    return {
+    insets.push({
       label: INSET_LABELS[k] ?? `window ${k + 1}`,
       box: { x_um: [x0 * hx, (x0 + win[1]) * hx], y_um: [y0 * hy, (y0 + win[0]) * hy], depth_um: [Math.min(depthA, depthB), Math.max(depthA, depthB)] },
       voids: mesh,
-    };
-  });
+    });
+  }
   return {
     voxelSizeUm: [...vol.voxelSizeUm] as [number, number, number],
     cellUm: main.cellUm,
@@ -311,29 +314,29 @@ export async function fig1aInputs(image: OmeImage, labels: LabelImage, options: 
   };
 }
 
-function cropVolume(v: LabelVolume, zr: [number, number], yr: [number, number], xr: [number, number]): LabelVolume {
-  const [, ny, nx] = v.shapeZYX;
-  const [cz, cy, cx] = [zr[1] - zr[0], yr[1] - yr[0], xr[1] - xr[0]];
-  const out = new Uint8Array(cz * cy * cx);
-  const d = v.data;
-  for (let z = 0; z < cz; z++)
-    for (let y = 0; y < cy; y++)
-      for (let x = 0; x < cx; x++) out[(z * cy + y) * cx + x] = d[((zr[0] + z) * ny + yr[0] + y) * nx + xr[0] + x]!;
+/** A lateral window (all z rows) of a 0/1 mask, as a label volume placed where it lies. */
+function cropMask(mask: Uint8Array, v: LabelVolume, yr: [number, number], xr: [number, number]): LabelVolume {
+  const [nz, ny, nx] = v.shapeZYX;
+  const [cy, cx] = [yr[1] - yr[0], xr[1] - xr[0]];
+  const out = new Uint8Array(nz * cy * cx);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < cy; y++) out.set(mask.subarray((z * ny + yr[0] + y) * nx + xr[0], (z * ny + yr[0] + y) * nx + xr[1]), (z * cy + y) * cx);
   const o = v.originUm ?? [0, 0, 0];
   const h = v.voxelSizeUm;
-  return { data: out, shapeZYX: [cz, cy, cx], voxelSizeUm: v.voxelSizeUm, originUm: [o[0] + zr[0] * h[0], o[1] + yr[0] * h[1], o[2] + xr[0] * h[2]] };
+  return { data: out, shapeZYX: [nz, cy, cx], voxelSizeUm: h, originUm: [o[0], o[1] + yr[0] * h[1], o[2] + xr[0] * h[2]] };
 }
 
 /** Largest depth (um) of a void voxel's far face inside the layer; 0 without voids. */
 function deepestVoidDepth(mask: Uint8Array, v: LabelVolume, frame: DepthFrameOfVolume): number {
   const [nz, ny, nx] = v.shapeZYX;
   const hz = v.voxelSizeUm[0];
+  const oz = v.originUm?.[0] ?? 0;
   let deepest = 0;
   for (let z = 0; z < nz; z++) {
     let any = false;
     for (let i = z * ny * nx; i < (z + 1) * ny * nx && !any; i++) any = mask[i] === 1;
     if (!any) continue;
-    const d = frame.direction === 1 ? (z + 1) * hz - frame.interface_um : frame.interface_um - z * hz;
+    const d = frame.direction === 1 ? oz + (z + 1) * hz - frame.interface_um : frame.interface_um - oz - z * hz;
     if (d > deepest) deepest = d;
   }
   return deepest;
@@ -377,10 +380,11 @@ export interface Fig2bOptions {
 
 /**
  * Where the plating electrode and the counter electrode end, per (y, x) column, as edge z coordinates. The plating
- * side takes the deeper of the raw column interface and its median-filtered map: the raw one keeps a column whose
- * plated Li reaches one voxel deeper than its neighbours in the electrode, the filtered one bridges a stray non-Li
- * voxel inside the electrode. The counter side is median-filtered over a wide window only, so a deposit that reaches
- * the counter electrode (the short) is not swallowed by it.
+ * side follows the median-filtered map (which bridges a stray non-Li voxel inside the electrode) but lets a column
+ * reach up to one voxel deeper where its own first non-Li voxel is deeper: plated Li is rough by a voxel from column
+ * to column, while a deposit that touches the electrode must not be taken in as electrode beyond that voxel. The
+ * counter side is median-filtered over a wide window only, so a deposit that reaches the counter electrode (the
+ * short) is not swallowed by it.
  */
 interface ElectrodeLimits {
   plating: PlatingSide;
@@ -399,7 +403,10 @@ function electrodeLimits(liMask: Uint8Array, volume: LabelVolume, plating: Plati
   const wide = finishInterface(acc, { plating, voxelSizeUm: vox, medianRadius: counterRadius });
   const platingZ = new Float64Array(raw.platingZ.length);
   for (let c = 0; c < platingZ.length; c++)
-    platingZ[c] = plating === "top" ? Math.max(raw.platingZ[c]!, smooth.platingZ[c]!) : Math.min(raw.platingZ[c]!, smooth.platingZ[c]!);
+    platingZ[c] =
+      plating === "top"
+        ? Math.max(smooth.platingZ[c]!, Math.min(raw.platingZ[c]!, smooth.platingZ[c]! + 1))
+        : Math.min(smooth.platingZ[c]!, Math.max(raw.platingZ[c]!, smooth.platingZ[c]! - 1));
   return { plating, platingZ, counterZ: wide.counterZ };
 }
 
@@ -420,6 +427,16 @@ function lithiumRoles(volume: LabelVolume, liMask: Uint8Array, limits: Electrode
       roles[i] = inPlating ? 1 : inCounter ? 3 : 2;
     }
   return roles;
+}
+
+/**
+ * Surfaces of one role in every frame, all at the coarsest level any frame's vertex budget needed, so the animation
+ * does not change resolution from one time to the next.
+ */
+function surfacesAtOneLevel(volumes: LabelVolume[], role: number, maxVertices: number): SurfaceMesh[] {
+  const first = volumes.map((v) => labelSurface(v, { mask: [role], maxVertices }));
+  const level = Math.max(...first.map((m) => m.level));
+  return first.map((m, k) => (m.level === level ? m : labelSurface(volumes[k]!, { mask: [role], level })));
 }
 
 /**
@@ -444,10 +461,11 @@ export async function fig2bInputs(image: OmeImage, options: Fig2bOptions = {}): 
   });
   const refT = options.referenceTime ?? 0;
   const ref = depthFrame(await readLabelVolume(labels, refT, { level }), liValues, plating, medianRadius);
-  const frames: Fig2bFrame[] = [];
+  const budget = { electrode: options.maxVertices?.electrode ?? 8000, deposit: options.maxVertices?.deposit ?? 40000 };
   let vox: [number, number, number] = [0, 0, 0];
   let lateral = { x_um: [0, 0] as [number, number], y_um: [0, 0] as [number, number] };
-  let electrodeTop = 0;
+  const roleVolumes: LabelVolume[] = [];
+  const depositVoxels: number[] = [];
   for (let k = 0; k < indices.length; k++) {
     const vol = await readLabelVolume(labels, indices[k]!, { level });
     vox = [...vol.voxelSizeUm] as [number, number, number];
@@ -455,14 +473,24 @@ export async function fig2bInputs(image: OmeImage, options: Fig2bOptions = {}): 
     const liMask = binaryMask(vol, liValues);
     const counterRadius = Math.min(16, Math.ceil(counterRadius_um / Math.min(vol.voxelSizeUm[1], vol.voxelSizeUm[2])));
     const roles = lithiumRoles(vol, liMask, electrodeLimits(liMask, vol, plating, medianRadius, counterRadius));
-    const roleVolume: LabelVolume = { ...vol, data: roles };
-    let depositVoxels = 0;
-    for (const r of roles) if (r === 2) depositVoxels++;
-    const electrode = toDepth(labelSurface(roleVolume, { mask: [1], maxVertices: options.maxVertices?.electrode ?? 8000 }), ref.interface_um, ref.direction);
-    const deposit = toDepth(labelSurface(roleVolume, { mask: [2], maxVertices: options.maxVertices?.deposit ?? 40000 }), ref.interface_um, ref.direction);
-    for (let i = 2; i < electrode.positions.length; i += 3) electrodeTop = Math.min(electrodeTop, electrode.positions[i]!);
-    frames.push({ time_h: image.timePointsH[indices[k]!]!, electrode, deposit, depositVolume_um3: depositVoxels * vox[0] * vox[1] * vox[2] });
+    let n = 0;
+    for (const r of roles) if (r === 2) n++;
+    roleVolumes.push({ ...vol, data: roles });
+    depositVoxels.push(n);
   }
+  const electrodes = surfacesAtOneLevel(roleVolumes, 1, budget.electrode);
+  const deposits = surfacesAtOneLevel(roleVolumes, 2, budget.deposit);
+  let electrodeTop = 0;
+  const frames: Fig2bFrame[] = indices.map((ti, k) => {
+    const electrode = toDepth(electrodes[k]!, ref.interface_um, ref.direction);
+    for (let i = 2; i < electrode.positions.length; i += 3) electrodeTop = Math.min(electrodeTop, electrode.positions[i]!);
+    return {
+      time_h: image.timePointsH[ti]!,
+      electrode,
+      deposit: toDepth(deposits[k]!, ref.interface_um, ref.direction),
+      depositVolume_um3: depositVoxels[k]! * vox[0] * vox[1] * vox[2],
+    };
+  });
   const layerDepth = Math.abs(ref.counter_um - ref.interface_um);
   return {
     voxelSizeUm: vox,
@@ -688,7 +716,8 @@ export function fig1a(input: Fig1aInput): Figure {
     id: "fig1a",
     title: "Voids in the pristine Li3PS4 layer",
     caption:
-      `Surfaces (marching cubes, ${input.cellUm[2].toFixed(1)} µm cells) of the voids of the pristine Li3PS4 layer; x, y and depth from the ` +
+      `Surfaces (marching cubes, ${input.cellUm[2].toFixed(1)} µm cells) of the voids of the pristine Li3PS4 layer, in the void colour ` +
+      `(black, lifted to dark grey so the shading shows); x, y and depth from the ` +
       `Li/Li3PS4 interface in µm at true aspect ratio. Right: magnified views (full ${input.voxelSizeUm[2].toFixed(1)} µm resolution) of the ` +
       `windows outlined on the left, at ${input.insets.map((i) => `${i.box.depth_um[0].toFixed(0)}-${i.box.depth_um[1].toFixed(0)}`).join(", ")} µm depth.`,
     data,

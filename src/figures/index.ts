@@ -13,3 +13,6 @@ export { figureHtml, writeFigure, renderFigureImages, findChromium, plotlyScript
 export { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b, cellFigures, sciHtml, viridis, circuitDiagram } from "./fig-cell.js";
 export { cellReportRows, spearman } from "./report-cell.js";
 export { fig2c, fig2cInputs, fig2cScores, regionAround, channelUnit, scaleBarLength_um, type Fig2cInputs, type Fig2cRegion, type Fig2cChannel, type Fig2cInputOptions } from "./fig2c.js";
+export { labelSurface, marchingCubes, maskFraction, meshVolume_um3, meshArea_um2, edgeReport, meshBounds, translateMesh, emptyMesh, type LabelVolume, type ScalarGrid, type SurfaceMesh, type LabelSurface, type LabelMask, type SurfaceOptions, type EdgeReport } from "./mesh.js";
+export { encodePly, encodeGlb, encodeGltf, gltfDocument, writeMesh, type MeshPart, type PlyOptions, type GltfJson } from "./mesh-export.js";
+export { fig1a, fig1aInputs, fig2b, fig2bInputs, readLabelVolume, type DepthBox, type Fig1aInput, type Fig1aInset, type Fig1aOptions, type Fig2bInput, type Fig2bFrame, type Fig2bOptions } from "./fig-3d.js";

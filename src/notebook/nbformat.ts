@@ -151,17 +151,28 @@ function splitBundle(b: MimeBundle): MimeBundle {
   return out;
 }
 
-/** Jupyter's stored form: text split into lines, keys sorted, one-space indent, trailing newline. */
+/**
+ * Jupyter's stored form: text split into lines, keys sorted, one-space indent, trailing newline. JSON-valued MIME
+ * data (a plotly figure) is written compactly: indented, a mesh's number arrays would take one line per number and
+ * inflate a 1.5 MB figure to 10 MB.
+ */
 export function serializeNotebook(nb: Notebook): string {
+  const compact: string[] = [];
+  const token = (v: JsonValue): string => `@@ssbct-compact-${compact.push(JSON.stringify(sortKeys(v))) - 1}@@`;
   const cells = nb.cells.map((c): Cell => {
     const source = splitLines(joinText(c.source));
     if (c.cell_type !== "code") return { ...c, source };
     const outputs = c.outputs.map((o): Output => {
       if (o.output_type === "stream") return { ...o, text: splitLines(joinText(o.text)) };
-      if (o.output_type === "display_data" || o.output_type === "execute_result") return { ...o, data: splitBundle(o.data) };
+      if (o.output_type === "display_data" || o.output_type === "execute_result") {
+        const data = splitBundle(o.data);
+        for (const [k, v] of Object.entries(data)) if (/json$/.test(k) && v !== null && typeof v === "object" && !Array.isArray(v)) data[k] = token(v as JsonValue);
+        return { ...o, data };
+      }
       return o;
     });
     return { ...c, source, outputs };
   });
-  return JSON.stringify(sortKeys({ ...nb, cells }), null, 1) + "\n";
+  const text = JSON.stringify(sortKeys({ ...nb, cells }), null, 1);
+  return text.replace(/"@@ssbct-compact-(\d+)@@"/g, (_m, i: string) => compact[Number(i)]!) + "\n";
 }

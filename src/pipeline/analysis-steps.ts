@@ -8,8 +8,13 @@ import { ELECTROCHEM_FILE, loadTwinDataset, XAS_FILE } from "../twin/index.js";
 import { toCsv } from "../analysis/table.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { analyseCell } from "./cell-results.js";
+import { fig1aInputs, fig2bInputs, type Fig1aInput, type Fig2bInput } from "../figures/fig-3d.js";
+import { writeMesh } from "../figures/mesh-export.js";
+import { CLASS_COLOURS } from "../figures/figure.js";
+import { OmeImage } from "../volume/index.js";
+import { readBinaryJson, writeBinaryJson } from "./binary-json.js";
 import type { JobPaths } from "./paths.js";
-import type { StepSpec } from "./step.js";
+import { StepNotApplicable, type StepSpec } from "./step.js";
 import { writeJsonResult } from "./tables.js";
 
 export const CELL_JSON = "cell/cell-results.json";
@@ -35,6 +40,62 @@ export function cellStep(p: JobPaths): StepSpec {
   };
 }
 
+export const FIG1A_JSON = "meshes/fig1a-input.json";
+export const FIG2B_JSON = "meshes/fig2b-input.json";
+
+/**
+ * Surfaces for the 3D figures (voids of the pristine layer for Fig. 1a; electrode and deposits over time for
+ * Fig. 2b), from the U-Net labels where they exist, else the truth; also exported as PLY and glTF for other viewers.
+ */
+export function meshesStep(p: JobPaths): StepSpec {
+  return {
+    name: "meshes",
+    describe: "surfaces of voids, electrode and deposited Li (Fig. 1a, 2b; PLY + glTF)",
+    version: 1,
+    after: ["dataset", "pyramid", "segment"],
+    optional: ["segment"],
+    code: ["src/figures/mesh.ts", "src/figures/fig-3d.ts", "src/figures/mesh-export.ts"],
+    params: { fig2bTimes_h: [0, 1.0, 1.5, 3.2], maxDepositVertices: 20_000 },
+    outputs: { root: ".", paths: ["meshes"] },
+    async run(ctx) {
+      const img = await OmeImage.open(p.store);
+      const labelName = ctx.upstream.segment ? "unet" : "segmentation";
+      const names = await img.labelNames();
+      if (!names.includes(labelName)) throw new StepNotApplicable(`the dataset has no labels/${labelName}`);
+      const dir = join(ctx.resultsDir, "meshes");
+      rmSync(dir, { recursive: true, force: true });
+      const a = await fig1aInputs(img, await img.openLabels(labelName), {});
+      a.provenance = { ...a.provenance, labels: labelName };
+      const times = img.timePointsH;
+      const wanted = [0, 1.0, 1.5, 3.2].filter((h) => times.some((t) => Math.abs(t - h) < 1e-6));
+      // 20k deposit vertices (4 µm cells at 3.2 h) keep the figure near 1.5 MB; its notebook holds it twice.
+      const b = await fig2bInputs(img, { labelName, times_h: wanted, maxVertices: { deposit: 20_000 } });
+      b.provenance = { ...b.provenance, labels: labelName };
+      writeBinaryJson(join(ctx.resultsDir, FIG1A_JSON), a);
+      writeBinaryJson(join(ctx.resultsDir, FIG2B_JSON), b);
+      writeMesh(join(dir, "voids-pristine.ply"), [{ name: "voids", mesh: a.voids, color: "#505050" }]);
+      writeMesh(join(dir, "voids-pristine.glb"), [{ name: "voids", mesh: a.voids, color: "#505050" }]);
+      for (const f of b.frames) {
+        const parts = [
+          { name: "electrode", mesh: f.electrode, color: CLASS_COLOURS.electrode },
+          { name: "deposited Li", mesh: f.deposit, color: CLASS_COLOURS.lithium },
+        ];
+        writeMesh(join(dir, `lithium-${f.time_h}h.ply`), parts);
+        writeMesh(join(dir, `lithium-${f.time_h}h.glb`), parts);
+      }
+      return { summary: `${a.voids.positions.length / 3} void vertices; ${b.frames.length} time points of electrode + deposits (${labelName} labels)` };
+    },
+  };
+}
+
+export function readFig1aInput(resultsDir: string): Fig1aInput {
+  return readBinaryJson<Fig1aInput>(join(resultsDir, FIG1A_JSON));
+}
+
+export function readFig2bInput(resultsDir: string): Fig2bInput {
+  return readBinaryJson<Fig2bInput>(join(resultsDir, FIG2B_JSON));
+}
+
 export function analysisSteps(p: JobPaths, _o: { compareSeeds?: number[] }): StepSpec[] {
-  return [cellStep(p)];
+  return [cellStep(p), meshesStep(p)];
 }

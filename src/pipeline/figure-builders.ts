@@ -10,7 +10,8 @@ import { FIGURE_IDS, type Figure, type FigureId, type ReportRow } from "../figur
 import { volumeReportRows } from "../figures/report-volume.js";
 import { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b } from "../figures/fig-cell.js";
 import { cellReportRows } from "../figures/report-cell.js";
-import { CELL_JSON } from "./analysis-steps.js";
+import { CELL_JSON, readFig1aInput, readFig2bInput } from "./analysis-steps.js";
+import { fig1a, fig2b } from "../figures/fig-3d.js";
 import type { CellResults } from "./cell-results.js";
 import type { JobResults } from "./results.js";
 
@@ -41,6 +42,12 @@ function lcfWeight(c: CellResults, edge: "S" | "P", name: string): number | null
   return i < 0 ? null : l.weights[i] ?? null;
 }
 
+/** Adds the identities of the steps a figure was drawn from to its provenance (after checking they are fresh). */
+function withSteps(fig: Figure, r: JobResults, ...steps: string[]): Figure {
+  for (const s of steps) r.record(s);
+  return { ...fig, provenance: { ...fig.provenance, ...r.provenance(...steps) } };
+}
+
 const anyVolume = (r: JobResults): string[] => (r.available("quantify-unet") === true ? ["quantify-unet"] : ["quantify-truth"]);
 
 const cellFigure = (id: FigureId, title: string, f: (c: CellResults, prov: Record<string, string>) => Figure): FigureBuilder => ({
@@ -51,6 +58,8 @@ const cellFigure = (id: FigureId, title: string, f: (c: CellResults, prov: Recor
 });
 
 export const FIGURE_BUILDERS: FigureBuilder[] = [
+  { id: "fig1a", title: "voids of the pristine layer in 3D", steps: ["meshes"], build: (r) => withSteps(fig1a(readFig1aInput(r.paths.resultsDir)), r, "meshes") },
+  { id: "fig2b", title: "electrode and deposited Li in 3D over time", steps: ["meshes"], build: (r) => withSteps(fig2b(readFig2bInput(r.paths.resultsDir)), r, "meshes") },
   { id: "fig1b", title: "voids vs depth", steps: ["quantify-truth"], build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
   cellFigure("fig2a", "voltage during plating to the short", fig2a),
   { id: "fig2d", title: "deposited Li vs Faraday", steps: ["quantify-truth"], build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },

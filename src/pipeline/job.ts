@@ -34,7 +34,7 @@ function figuresStep(p: JobPaths, steps: () => StepSpec[], compute: string[]): S
     code: ["src/figures", "src/pipeline/figure-builders.ts"],
     // Installing Chromium later must redo the images, so whether it exists is part of the identity.
     params: { ids: FIGURE_IDS, images: chromium },
-    outputs: { root: p.figuresDir, paths: [...FIGURE_IDS.flatMap((id) => [`${id}.html`, `${id}.json`, `${id}.png`, `${id}.svg`]), "plotly.min.js", "tableS1.csv", "meshes"] },
+    outputs: { root: p.figuresDir, paths: [...FIGURE_IDS.flatMap((id) => [`${id}.html`, `${id}.json`, `${id}.png`, `${id}.svg`]), "plotly.min.js", "tableS1.csv"] },
     async run(ctx) {
       const r = new JobResults(p, steps());
       for (const id of FIGURE_IDS) for (const ext of ["html", "json", "png", "svg"]) rmSync(join(p.figuresDir, `${id}.${ext}`), { force: true });
