@@ -107,15 +107,14 @@ export async function renderFigureImages(figs: Figure[], dir: string, options: {
           const el = document.getElementById("plot");
           Plotly.purge(el);
           await Plotly.newPlot(el, f.data, f.layout, { staticPlot: true });
-          // An animated figure is drawn at its last frame: the state the paper's static panel shows last.
-          if (f.frames.length) {
+          if (f.staticFrame) {
             await Plotly.addFrames(el, f.frames);
-            await Plotly.animate(el, [f.frames[f.frames.length - 1].name], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
+            await Plotly.animate(el, [f.staticFrame], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
           }
           const w = typeof f.layout.width === "number" ? f.layout.width : 760;
           const h = typeof f.layout.height === "number" ? f.layout.height : 480;
           return Plotly.toImage(el, { format, width: w, height: h, scale: format === "png" ? 2 : 1 });
-        })(${scriptJson({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [] })}, ${JSON.stringify(format)})`)) as string;
+        })(${scriptJson({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [], staticFrame: fig.staticFrame ?? null })}, ${JSON.stringify(format)})`)) as string;
         const path = join(dir, `${fig.id}.${format}`);
         const body = url.slice(url.indexOf(",") + 1);
         writeFileAtomic(path, format === "png" ? Buffer.from(body, "base64") : url.startsWith("data:image/svg+xml;base64") ? Buffer.from(body, "base64") : decodeURIComponent(body));

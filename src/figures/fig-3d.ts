@@ -791,6 +791,8 @@ export function fig2b(input: Fig2bInput): Figure {
     data,
     layout,
     frames,
+    // The static image shows the last CT time (the paper's last panel); the interactive one starts at the first.
+    staticFrame: frames[frames.length - 1]?.name,
     provenance: { ...input.provenance, meshes: meshHash(input.frames.flatMap((f) => [f.electrode, f.deposit])) },
   };
 }

@@ -134,9 +134,10 @@ export async function fig2cInputs(image: OmeImage, t: number, region: Fig2cRegio
     }
     return out;
   };
-  // Rounded to about a fifth of the twin's noise (phase 0.18, absorption 6 /cm): invisible, and it halves the JSON.
-  const r2 = (v: number) => Math.round(v * 100) / 100;
+  // Rounded to about half the twin's noise or less (phase 0.1 against 0.18, absorption 1 /cm against 6 /cm): no
+  // visible change at 85 and 170 grey levels over the windows, and half the JSON of two more digits.
   const r1 = (v: number) => Math.round(v * 10) / 10;
+  const r0 = (v: number) => Math.round(v);
   const channel = async (kind: "phase" | "absorption", round: (v: number) => number): Promise<Fig2cChannel> => {
     const name = options.channels?.[kind] ?? kind;
     if (!image.channels.includes(name)) throw new ParameterError("image lacks a channel Fig. 2c needs", { path: image.path, field: kind, expected: name, got: image.channels.join(", ") });
@@ -145,8 +146,8 @@ export async function fig2cInputs(image: OmeImage, t: number, region: Fig2cRegio
     const planes = planesOf((await image.readVolume(t, name, { selection: sel })).data, round);
     return { channel: name, unit, planes, window: window(planes) };
   };
-  const phase = await channel("phase", r2);
-  const absorption = await channel("absorption", r1);
+  const phase = await channel("phase", r1);
+  const absorption = await channel("absorption", r0);
   const labels = await image.labelNames();
   const truthName = options.truthLabel === undefined ? (labels.includes("segmentation") ? "segmentation" : null) : options.truthLabel;
   let truth: Fig2cInputs["truth"] = null;
@@ -174,6 +175,40 @@ export function scaleBarLength_um(width_um: number): number {
   const target = width_um / 4;
   const p = 10 ** Math.floor(Math.log10(target));
   return [5, 2, 1].map((m) => m * p).find((l) => l <= target) ?? p;
+}
+
+/**
+ * Voxel-exact outline of a binary mask (rows y, columns x) as line segments separated by nulls, in um: every edge
+ * between a voxel inside and one outside (or the region's border), consecutive edges along a row or column merged.
+ * A few kB per plane where the mask itself as a contour trace would cost one number per voxel.
+ */
+export function maskOutline(mask: number[][], x0_um: number, y0_um: number, dx_um: number, dy_um: number): { x: Array<number | null>; y: Array<number | null> } {
+  const ny = mask.length, nx = mask[0]?.length ?? 0;
+  const inside = (j: number, i: number) => j >= 0 && j < ny && i >= 0 && i < nx && mask[j]![i] === 1;
+  const x: Array<number | null> = [], y: Array<number | null> = [];
+  const seg = (xa: number, ya: number, xb: number, yb: number) => {
+    x.push(x0_um + xa * dx_um, x0_um + xb * dx_um, null);
+    y.push(y0_um + ya * dy_um, y0_um + yb * dy_um, null);
+  };
+  // horizontal edges: between rows j - 1 and j, runs along i
+  for (let j = 0; j <= ny; j++) {
+    let run = -1;
+    for (let i = 0; i <= nx; i++) {
+      const edge = i < nx && inside(j, i) !== inside(j - 1, i);
+      if (edge && run < 0) run = i;
+      if (!edge && run >= 0) (seg(run, j, i, j), (run = -1));
+    }
+  }
+  // vertical edges: between columns i - 1 and i, runs along j
+  for (let i = 0; i <= nx; i++) {
+    let run = -1;
+    for (let j = 0; j <= ny; j++) {
+      const edge = j < ny && inside(j, i) !== inside(j, i - 1);
+      if (edge && run < 0) run = j;
+      if (!edge && run >= 0) (seg(i, run, i, j), (run = -1));
+    }
+  }
+  return { x, y };
 }
 
 /**
@@ -241,31 +276,31 @@ export function fig2c(input: Fig2cInputs, provenance: Record<string, string> = {
           // CLASS_COLOURS.void is black, which vanishes on a black void (and white on the bright electrolyte around
           // it): void outlines are drawn red and dotted instead
           const colour = cls === "lithium" ? CLASS_COLOURS.lithium : SERIES_COLOURS.fit;
+          const o = maskOutline(input.truth[cls][k]!, region.x[0] * vx, region.y[0] * vy, vx, vy);
           out.push({
-            type: "contour",
+            type: "scatter",
+            mode: "lines",
             name: `truth ${cls} outline`,
             legendgroup: `truth-${cls}`,
             showlegend: pi === 0,
             visible: "legendonly",
-            x: xs,
-            y: ys,
-            z: input.truth[cls][k]!,
+            x: o.x,
+            y: o.y,
             xaxis: p.xa,
             yaxis: p.ya,
-            showscale: false,
-            contours: { start: 0.5, end: 0.5, size: 1, coloring: "lines" },
-            colorscale: [
-              [0, colour],
-              [1, colour],
-            ],
-            line: { width: 1.5, dash: cls === "void" ? "dot" : "solid" },
+            line: { color: colour, width: 1.5, dash: cls === "void" ? "dot" : "solid" },
+            connectgaps: false,
             hoverinfo: "skip",
           });
         }
     return out;
   };
   const start = startPlane(input);
-  const frames: PlotlyFrame[] = Array.from({ length: nPlanes }, (_, k) => ({ name: `plane-${k}`, data: tracesAt(k).map((tr) => ({ type: tr.type, z: tr.z })) }));
+  // Frames carry only what changes: the heatmaps' values and the outlines' points.
+  const frames: PlotlyFrame[] = Array.from({ length: nPlanes }, (_, k) => ({
+    name: `plane-${k}`,
+    data: tracesAt(k).map((tr) => (tr.type === "heatmap" ? { type: tr.type, z: tr.z } : { type: tr.type, x: tr.x, y: tr.y })),
+  }));
   frames.forEach((f) => (f.traces = f.data.map((_, i) => i)));
   // Scale bar: a white line with its length above it, bottom left of each image.
   const w_um = xs.length * vx;
@@ -299,7 +334,7 @@ export function fig2c(input: Fig2cInputs, provenance: Record<string, string> = {
     sliders: [
       {
         active: start,
-        pad: { t: 50 },
+        pad: { t: 60 },
         len: 0.9,
         x: 0.05,
         currentvalue: { prefix: input.interface_um === null ? "z (µm): " : "depth below the Li/Li3PS4 interface (µm): ", visible: true },
@@ -314,7 +349,7 @@ export function fig2c(input: Fig2cInputs, provenance: Record<string, string> = {
     caption:
       `The same ${fmt(xs.length * vx)} x ${fmt(ys.length * vy)} µm region at t = ${fmt(input.time_h)} h in Zernike phase contrast (${input.phase.unit}) and absorption contrast (${input.absorption.unit}), ` +
       `one x-y plane per slider step (${nPlanes} planes every ${fmt(input.zStep * vz)} µm); shown: ${depthLabel(start)}. Grey levels are fixed over the planes. ` +
-      `In phase, lithium (δ well above zero) is grey and voids (δ = 0) are black; in absorption both are black.${truthNote}`,
+      `Park et al. read lithium as the region that is grey in phase (δ of Li well above that of an empty pore) and black, like the voids, in absorption.${truthNote}`,
     data: tracesAt(start),
     layout,
     frames,
@@ -415,7 +450,7 @@ export function fig2cScores(result: ComparisonResult, provenance: Record<string,
   layout.annotations = annotations;
   const n = result.seeds.length;
   return {
-    id: "fig2c",
+    id: "fig2c-scores",
     title: "Fig. 2c in numbers: lithium vs void by segmentation",
     caption:
       `Mean over ${n} twin seeds never used in training (${result.seeds.join(", ")}), error bars one sample standard deviation; ` +
@@ -428,4 +463,47 @@ export function fig2cScores(result: ComparisonResult, provenance: Record<string,
       ...provenance,
     },
   };
+}
+
+/** Mean, sample standard deviation and count of one class's intensities in a channel of the region shown. */
+export interface ClassIntensity {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
+/** Per channel: the truth's lithium, void and electrolyte intensities in the region, and where lithium sits between. */
+export interface RegionIntensities {
+  channel: string;
+  unit: string;
+  lithium: ClassIntensity;
+  void: ClassIntensity;
+  electrolyte: ClassIntensity;
+  /** (lithium - void) / (electrolyte - void): 0 = as dark as voids, 1 = as bright as the electrolyte. */
+  lithiumPosition: number;
+}
+
+function classIntensity(ch: Fig2cChannel, keep: (k: number, j: number, i: number) => boolean): ClassIntensity {
+  const v: number[] = [];
+  ch.planes.forEach((p, k) => p.forEach((row, j) => row.forEach((x, i) => (keep(k, j, i) ? v.push(x) : undefined))));
+  const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
+  return { mean: v.length ? mean : NaN, sd: v.length > 1 ? sd : NaN, n: v.length };
+}
+
+/**
+ * How lithium and voids look in each contrast in the region of Fig. 2c, split by the truth's labels; null when the
+ * store has no 3-class truth. This is the paper's panel read as numbers: lithium near 0 is "as black as the voids".
+ */
+export function regionIntensities(input: Fig2cInputs): RegionIntensities[] | null {
+  const T = input.truth;
+  if (!T) return null;
+  const isLi = (k: number, j: number, i: number) => T.lithium[k]![j]![i] === 1;
+  const isVoid = (k: number, j: number, i: number) => T.void[k]![j]![i] === 1;
+  return [input.phase, input.absorption].map((ch) => {
+    const lithium = classIntensity(ch, isLi);
+    const voids = classIntensity(ch, isVoid);
+    const electrolyte = classIntensity(ch, (k, j, i) => !isLi(k, j, i) && !isVoid(k, j, i));
+    return { channel: ch.channel, unit: ch.unit, lithium, void: voids, electrolyte, lithiumPosition: (lithium.mean - voids.mean) / (electrolyte.mean - voids.mean) };
+  });
 }

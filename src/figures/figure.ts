@@ -23,9 +23,12 @@ export interface PlotlyFrame {
   layout?: PlotlyLayout;
 }
 
-/** Figure ids of Park et al., Chem. Commun. 2023, 59, 7799 (main text and ESI) that come from data. */
+/**
+ * Figure ids of Park et al., Chem. Commun. 2023, 59, 7799 (main text and ESI) that come from data, plus
+ * "fig2c-scores": the segmenter comparison behind Fig. 2c's claim (both U-Nets and intensity baselines, several seeds).
+ */
 export const FIGURE_IDS = [
-  "fig1a", "fig1b", "fig2a", "fig2b", "fig2c", "fig2d", "fig3a", "fig3b", "fig3c", "fig4",
+  "fig1a", "fig1b", "fig2a", "fig2b", "fig2c", "fig2c-scores", "fig2d", "fig3a", "fig3b", "fig3c", "fig4",
   "figS1c", "figS2a", "figS2b", "figS5", "figS6", "figS7b",
 ] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
@@ -47,6 +50,8 @@ export interface Figure {
   data: PlotlyTrace[];
   layout: PlotlyLayout;
   frames?: PlotlyFrame[];
+  /** Frame a static image (PNG/SVG) shows, when not the initial state (e.g. the last time point of an animation). */
+  staticFrame?: string;
   /** Names and content hashes (or paths) of the inputs the figure was drawn from. */
   provenance: Record<string, string>;
 }

@@ -12,6 +12,13 @@ import { fig1aInputs, fig2bInputs, type Fig1aInput, type Fig2bInput } from "../f
 import { writeMesh } from "../figures/mesh-export.js";
 import { CLASS_COLOURS } from "../figures/figure.js";
 import { OmeImage } from "../volume/index.js";
+import { fig2cInputs, regionAround, type Fig2cInputs } from "../figures/fig2c.js";
+import { numbers } from "../figures/columns.js";
+import { compareSegmenters } from "../segment/compare.js";
+import { treeIdentity } from "./identity.js";
+import { packageRoot } from "./paths.js";
+import { JobResults } from "./results.js";
+import { primaryVolume } from "./figure-builders.js";
 import { readBinaryJson, writeBinaryJson } from "./binary-json.js";
 import type { JobPaths } from "./paths.js";
 import { StepNotApplicable, type StepSpec } from "./step.js";
@@ -96,6 +103,61 @@ export function readFig2bInput(resultsDir: string): Fig2bInput {
   return readBinaryJson<Fig2bInput>(join(resultsDir, FIG2B_JSON));
 }
 
-export function analysisSteps(p: JobPaths, _o: { compareSeeds?: number[] }): StepSpec[] {
-  return [cellStep(p), meshesStep(p)];
+export const FIG2C_VIEW_JSON = "fig2c/view.json";
+export const FIG2C_COMPARISON_JSON = "fig2c/comparison.json";
+
+/** Where Fig. 2c looks: the first lithium nucleus (largest new component at the first nucleation time), or the centre. */
+function fig2cCentre(r: JobResults, img: OmeImage): { z: number; y: number; x: number } {
+  const [nz, ny, nx] = img.shapeZYX;
+  const v = img.voxelSizeUm;
+  const centre = { z: (nz * v[0]) / 2, y: (ny * v[1]) / 2, x: (nx * v[2]) / 2 };
+  if (r.available("quantify-unet") !== true && r.available("quantify-truth") !== true) return centre;
+  const nuc = primaryVolume(r).nucleation;
+  const t = numbers(nuc, "time_h");
+  if (!t.length) return centre;
+  const first = Math.min(...t);
+  const vol = numbers(nuc, "volume_um3");
+  let best = -1;
+  t.forEach((x, i) => {
+    if (x === first && (best < 0 || vol[i]! > vol[best]!)) best = i;
+  });
+  return { z: numbers(nuc, "centroid_z_um")[best]!, y: numbers(nuc, "centroid_y_um")[best]!, x: numbers(nuc, "centroid_x_um")[best]! };
+}
+
+/**
+ * Fig. 2c: the region around the first nucleus at the last time point in phase and absorption (from the dataset),
+ * and the comparison of both shipped U-Nets and intensity baselines on unseen twin seeds of both deposit shapes.
+ */
+export function compareStep(p: JobPaths, steps: () => StepSpec[], seeds?: number[]): StepSpec {
+  return {
+    name: "compare-segmenters",
+    describe: "Fig. 2c: phase vs absorption view; both U-Nets and multi-Otsu on unseen twin seeds, needle and void-filling deposits",
+    version: 1,
+    after: ["dataset", "quantify-truth", "quantify-unet"],
+    optional: ["quantify-truth", "quantify-unet"],
+    code: ["src/segment/compare.ts", "src/figures/fig2c.ts", "src/twin", "src/segment/predict-volume.ts", "src/segment/report.ts"],
+    params: { seeds: seeds ?? null, half: { z: 20, yx: 32 } },
+    external: () => ({ models: treeIdentity(packageRoot(), ["data/models/unet-default", "data/models/unet-absorption-only"]).content }),
+    outputs: { root: ".", paths: ["fig2c"] },
+    async run(ctx) {
+      const img = await OmeImage.open(p.store);
+      if (!img.channels.includes("phase") || !img.channels.includes("absorption")) throw new StepNotApplicable("Fig. 2c needs both a phase and an absorption channel");
+      const r = new JobResults(p, steps());
+      const region = regionAround(img.shapeZYX, img.voxelSizeUm, fig2cCentre(r, img), { z: 20, yx: 32 });
+      const view = await fig2cInputs(img, img.timePointsH.length - 1, region);
+      rmSync(join(ctx.resultsDir, "fig2c"), { recursive: true, force: true });
+      writeBinaryJson(join(ctx.resultsDir, FIG2C_VIEW_JSON), view);
+      const cmp = await compareSegmenters({ root: packageRoot(), ...(seeds ? { seeds } : {}) });
+      writeJsonResult(join(ctx.resultsDir, FIG2C_COMPARISON_JSON), cmp);
+      return { summary: `${cmp.seeds.length} seeds x ${cmp.variants.length} twin variants in ${cmp.seconds.toFixed(0)} s` };
+    },
+  };
+}
+
+export function readFig2cView(resultsDir: string): Fig2cInputs {
+  return readBinaryJson<Fig2cInputs>(join(resultsDir, FIG2C_VIEW_JSON));
+}
+
+export function analysisSteps(p: JobPaths, o: { compareSeeds?: number[] }, steps: () => StepSpec[]): StepSpec[] {
+  return [cellStep(p), meshesStep(p), compareStep(p, steps, o.compareSeeds)];
 }

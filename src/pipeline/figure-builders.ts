@@ -10,7 +10,10 @@ import { FIGURE_IDS, type Figure, type FigureId, type ReportRow } from "../figur
 import { volumeReportRows } from "../figures/report-volume.js";
 import { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b } from "../figures/fig-cell.js";
 import { cellReportRows } from "../figures/report-cell.js";
-import { CELL_JSON, readFig1aInput, readFig2bInput } from "./analysis-steps.js";
+import { CELL_JSON, FIG2C_COMPARISON_JSON, readFig1aInput, readFig2bInput, readFig2cView } from "./analysis-steps.js";
+import { fig2c, fig2cScores } from "../figures/fig2c.js";
+import type { ComparisonResult } from "../segment/compare.js";
+import { fig2cReportRows } from "../figures/report-fig2c.js";
 import { fig1a, fig2b } from "../figures/fig-3d.js";
 import type { CellResults } from "./cell-results.js";
 import type { JobResults } from "./results.js";
@@ -30,6 +33,10 @@ export function primaryVolume(r: JobResults): VolumeTables {
 
 function volumeSeries(r: JobResults): VolumeTables[] {
   return (["unet", "truth"] as const).filter((s) => r.available(`quantify-${s}`) === true).map((s) => r.volume(s));
+}
+
+export function comparison(r: JobResults): ComparisonResult {
+  return r.json<ComparisonResult>("compare-segmenters", FIG2C_COMPARISON_JSON);
 }
 
 export function cellResults(r: JobResults): CellResults {
@@ -62,6 +69,8 @@ export const FIGURE_BUILDERS: FigureBuilder[] = [
   { id: "fig2b", title: "electrode and deposited Li in 3D over time", steps: ["meshes"], build: (r) => withSteps(fig2b(readFig2bInput(r.paths.resultsDir)), r, "meshes") },
   { id: "fig1b", title: "voids vs depth", steps: ["quantify-truth"], build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
   cellFigure("fig2a", "voltage during plating to the short", fig2a),
+  { id: "fig2c", title: "one region in phase and absorption at the last time point", steps: ["compare-segmenters"], build: (r) => withSteps(fig2c(readFig2cView(r.paths.resultsDir)), r, "compare-segmenters") },
+  { id: "fig2c-scores", title: "lithium vs void by segmentation over unseen seeds", steps: ["compare-segmenters"], build: (r) => fig2cScores(comparison(r), r.provenance("compare-segmenters")) },
   { id: "fig2d", title: "deposited Li vs Faraday", steps: ["quantify-truth"], build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
   { id: "figS5", title: "porosity 0-1 h", steps: ["quantify-truth"], build: (r) => figS5(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
   cellFigure("fig3a", "S K-edge XAS with LCF", fig3a),
@@ -104,6 +113,7 @@ FIGURE_BUILDERS.sort((a, b) => FIGURE_IDS.indexOf(a.id) - FIGURE_IDS.indexOf(b.i
 export function reportRows(r: JobResults): ReportRow[] {
   const rows: ReportRow[] = [];
   for (const s of ["unet", "truth"] as const) if (r.available(`quantify-${s}`) === true) rows.push(...volumeReportRows(r.volume(s)));
+  if (r.available("compare-segmenters") === true) rows.push(...fig2cReportRows(comparison(r)));
   if (r.available("cell") === true) rows.push(...cellReportRows(cellResults(r), r.paths.source === "twin" ? r.twin().manifest : undefined));
   return rows;
 }

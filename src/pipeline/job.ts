@@ -104,7 +104,7 @@ export function jobSteps(o: JobStepOptions = {}): StepSpec[] {
   list.push(segmentStep(p.store, p.modelDir, p.resultsDir));
   list.push(quantifyStep(p.store, "segmentation", "truth", ["dataset"]));
   list.push(quantifyStep(p.store, "unet", "unet", ["dataset", "segment"]));
-  list.push(...analysisSteps(p, o));
+  list.push(...analysisSteps(p, o, all));
   const compute = list.map((s) => s.name);
   list.push(figuresStep(p, all, compute));
   list.push(reportStep(p, all, compute));

@@ -21,3 +21,4 @@ export { confusionMatrix, classMetrics, type ClassMetrics } from "./metrics.js";
 export { syntheticVolume, SYNTHETIC_CONTRAST, type SyntheticVolume, type SyntheticOptions } from "./synthetic.js";
 export { Rng } from "./rng.js";
 export { multiOtsu3, otsuBaseline, classMeans, evaluateLabels, formatReport, type MethodResult } from "./report.js";
+export { compareSegmenters, comparisonFindings, formatComparison, formatStat, methodSummary, renderColumn, seedStat, seedsSeenBy, thresholdSeparability, UNSEEN_SEEDS, COMPARE_NYX, COMPARE_TIME_H, BASELINE_TRAINING_SEED, type CompareOptions, type CompareModel, type ComparisonResult, type VariantComparison, type MethodComparison, type MethodSummary, type SeedScore, type SeedStat, type LiVoidCells, type DepositLabels, type IntensitySeparability } from "./compare.js";

@@ -20,11 +20,14 @@
  * modulation (irregular thickness). r_k(t) is solved by ranking voxels so that the deposit holds exactly the Li
  * volume the charge history assigns it (to half a voxel): the truth conserves charge. Keys are computed on the
  * fly from the strands, so memory depends on neither the field of view nor the voxel size.
+ *
+ * With history.depositShape = "void-filling" the deposits keep nuclei and strands but their Li fills void-shaped
+ * cavities instead of needles (the section at the end of this file); absent, as in every preset, nothing changes.
  */
 import { ParameterError } from "../util/errors.js";
 import { chargeState, LI_UM_PER_mAh_cm2 } from "./history.js";
 import { Material } from "./optics.js";
-import { shortTime_h, type TwinParameters } from "./params.js";
+import { depositShapeOf, shortTime_h, type TwinParameters } from "./params.js";
 import { columnOffset, Rng, valueNoise3 } from "./random.js";
 
 export interface Sphere {
@@ -57,7 +60,7 @@ export interface Deposit {
   share: number;
   /** True for the deposit that connects the electrodes at the short. */
   shorting: boolean;
-  /** Voxel box [z0, z1, y0, y1, x0, x1) outside which the deposit never reaches. */
+  /** Voxel box [z0, z1, y0, y1, x0, x1) outside which the deposit never reaches (void-filling: its cavities' bounds). */
   box: [number, number, number, number, number, number];
   /** Strands: path samples (um), every `step_um` along z, and the time each is reached (h). */
   strands: Strand[];
@@ -65,6 +68,31 @@ export interface Deposit {
   /** Seed of the thickness modulation and its thickness amplitude. */
   noiseSeed: number;
   roughness: number;
+  /**
+   * "void-filling" deposits only: the void-shaped cavities the deposit's Li fills, in filling order (see
+   * addCavities). Absent for needles.
+   */
+  cavities?: Cavity[];
+  /** "void-filling" only: the reference radius of the growth key, um (the pristine voids' mean main-sphere radius). */
+  cavityRef_um?: number;
+}
+
+/** A void-shaped body that the Li of a "void-filling" deposit fills: a pristine void, or a new cavity of the voids' recipe. */
+export interface Cavity {
+  spheres: Sphere[];
+  /**
+   * Per sphere, the factor turning a distance from its centre into the growth key (um): ref_um / (r_um x inflation),
+   * with ref_um the mean main-sphere radius of the pristine voids. A voxel is Li when its key <= the deposit's
+   * threshold, so at threshold ref_um every cavity has exactly its drawn shape, and every threshold scales all of
+   * them alike: the Li bodies keep the voids' shapes at every time.
+   */
+  keyScale: Float64Array;
+  /** Index of the pristine void (CellModel.voids) this cavity is, or -1 for a new one. */
+  voidIndex: number;
+  /** Time the Li reaches the cavity and starts to fill it, h (Infinity: not before the short). */
+  tau_h: number;
+  /** Voxels of the cavity as drawn (union of its spheres, clipped to the volume). */
+  voxels: number;
 }
 
 export interface CellModel {
@@ -162,6 +190,27 @@ export function insideSpheres(spheres: Sphere[], h: number, k: number, j: number
   return false;
 }
 
+/** Radius of the sphere that bounds a void cluster, in units of its main sphere's radius (placement spacing). */
+const VOID_BOUND_FACTOR = 1.8;
+
+/**
+ * The voids' shape recipe: a main sphere of radius r0 at (cz, cy, cx) and 1-3 smaller ones (0.45-0.8 r0) whose
+ * centres lie 0.5-0.9 r0 away in random directions. Shared by the pristine voids and the cavities of
+ * "void-filling" deposits, so both have the same shapes.
+ */
+function voidCluster(rng: Rng, cz: number, cy: number, cx: number, r0: number): Sphere[] {
+  const spheres: Sphere[] = [{ z_um: cz, y_um: cy, x_um: cx, r_um: r0 }];
+  const extra = 1 + Math.floor(rng.next() * 3);
+  for (let e = 0; e < extra; e++) {
+    const r = r0 * rng.uniform(0.45, 0.8);
+    const dist = r0 * rng.uniform(0.5, 0.9);
+    const u = rng.uniform(-1, 1), phi = rng.uniform(0, 2 * Math.PI);
+    const st = Math.sqrt(1 - u * u);
+    spheres.push({ z_um: cz + dist * u, y_um: cy + dist * st * Math.cos(phi), x_um: cx + dist * st * Math.sin(phi), r_um: r });
+  }
+  return spheres;
+}
+
 function placeVoids(m: CellModel): VoidBody[] {
   const p = m.params;
   const v = p.voids;
@@ -201,16 +250,8 @@ function placeVoids(m: CellModel): VoidBody[] {
       const cz = m.interface_um + rng.uniform(dLo, dHi);
       const cy = rng.uniform(Math.min(r0, Ly / 2), Math.max(Ly - r0, Ly / 2));
       const cx = rng.uniform(Math.min(r0, Lx / 2), Math.max(Lx - r0, Lx / 2));
-      const spheres: Sphere[] = [{ z_um: cz, y_um: cy, x_um: cx, r_um: r0 }];
-      const extra = 1 + Math.floor(rng.next() * 3);
-      for (let e = 0; e < extra; e++) {
-        const r = r0 * rng.uniform(0.45, 0.8);
-        const dist = r0 * rng.uniform(0.5, 0.9);
-        const u = rng.uniform(-1, 1), phi = rng.uniform(0, 2 * Math.PI);
-        const st = Math.sqrt(1 - u * u);
-        spheres.push({ z_um: cz + dist * u, y_um: cy + dist * st * Math.cos(phi), x_um: cx + dist * st * Math.sin(phi), r_um: r });
-      }
-      const R = r0 * 1.8;
+      const spheres = voidCluster(rng, cz, cy, cx, r0);
+      const R = r0 * VOID_BOUND_FACTOR;
       if (bounds.some((o) => (o.z - cz) ** 2 + (o.y - cy) ** 2 + (o.x - cx) ** 2 < (o.R + R + h) ** 2)) continue;
       const counts = rasterizeCount(m, spheres);
       const add = new Map<number, number>();
@@ -342,6 +383,7 @@ function buildDeposits(m: CellModel): Deposit[] {
       roughness: hp.depositRoughness,
     });
   }
+  if (depositShapeOf(p) === "void-filling") addCavities(m, out);
   return out;
 }
 
@@ -495,6 +537,11 @@ function inBox(dep: Deposit, k: number, j: number, i: number): boolean {
 export function depositRadii(m: CellModel, time_h: number): Float64Array {
   const hit = m.radiusCache.get(time_h);
   if (hit) return hit;
+  if (depositShapeOf(m.params) === "void-filling") {
+    const r = cavityRadii(m, time_h);
+    m.radiusCache.set(time_h, r);
+    return r;
+  }
   const h = m.voxel_um;
   const s = chargeState(m.params, time_h);
   const budget_um3 = s.depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2 * m.footprint_um2;
@@ -616,6 +663,10 @@ export function renderMaterial(
           if (out[o] === Material.electrolyte && insideSpheres(vd.spheres, h, k, j, i)) out[o] = Material.void;
         }
   }
+  if (depositShapeOf(m.params) === "void-filling") {
+    renderCavityDeposits(m, time_h, box, out);
+    return out;
+  }
   const radii = depositRadii(m, time_h);
   m.deposits.forEach((dep, d) => {
     const r = radii[d]!;
@@ -644,4 +695,341 @@ export function renderMaterial(
     }
   });
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// "void-filling" deposits (history.depositShape): Li in void-shaped cavities.
+//
+// Each deposit keeps its nucleus and strands (drawn exactly as for needles, so the rest of the twin is unchanged),
+// but its Li goes into cavities instead of needles: first the pristine void it nucleated at, then the pristine
+// voids its cloud covers and new cavities drawn with the voids' shape recipe and their radii, scattered about the
+// strands (Li infiltrating the pores of the pressed glass). Cavities fill in order of their distance along z from
+// the nucleus, each one opening when the ones before hold FILL_FRACTION of their volume, so Li spreads from the
+// nucleus towards both electrodes as the charge arrives. The threshold of the growth key is solved by ranking, as
+// for needles: every deposit holds exactly the Li its charge share implies (to half a voxel), so charge
+// bookkeeping and the manifest's truths hold unchanged. The short is then carried by a filament below the
+// voxel size: no connected Li path is drawn (the cavities of the void-rich band are what the paper's Fig. 2c
+// images, not the filament).
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A cavity opens when the cavities before it hold this share of their drawn volume. Why 0.9: Li bodies then stay
+ * just under their drawn (void-like) linear size, at most 0.9^(1/3) = 0.97 of it and 0.91-0.96 in the default
+ * column (less just after a cavity opens); 1.0 would let them outgrow the drawn shapes before the next one opens.
+ */
+const FILL_FRACTION = 0.9;
+/**
+ * Key radius of a pristine void relative to its drawn radius. Why 1.1: at the thresholds FILL_FRACTION gives
+ * (0.93-0.97 of the reference) Li covers every voxel of the void, so a filled void reads as Li, not as a void
+ * shell around a Li core; the excess (under half a voxel) is Li wetting the void's wall.
+ */
+const PRISTINE_INFLATION = 1.1;
+/**
+ * Drawn cavity volume per volume of a deposit's cloud (a cylinder of radius 2 sigma about each strand). Why 0.1:
+ * the cloud then spreads about as far as the needles wander (sigma near 12 um in the default column), and the
+ * cavities, kept a void's spacing apart, still find room; the spread widens where they do not.
+ */
+const CLOUD_PACKING = 0.1;
+/** Placement attempts in a row that may fail before the cloud's spread widens by CLOUD_WIDEN. */
+const CLOUD_PATIENCE = 60;
+const CLOUD_WIDEN = 1.25;
+
+/** Deposit voxels of share 1 at time_h (the ranking rounds each deposit's share of it). */
+function depositVoxels(m: CellModel, time_h: number): number {
+  return (chargeState(m.params, time_h).depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2 * m.footprint_um2) / m.voxel_um ** 3;
+}
+
+/** First time (h) at which `share` of the deposit Li holds `voxels` voxels; Infinity if not before the short. */
+function timeOfDepositVolume(m: CellModel, share: number, voxels: number): number {
+  const tn = Math.min(m.params.history.nucleation_h, m.short_h);
+  if (voxels <= 0) return tn;
+  if (share * depositVoxels(m, m.short_h) < voxels) return Infinity;
+  let lo = tn, hi = m.short_h;
+  for (let it = 0; it < 60; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (share * depositVoxels(m, mid) >= voxels) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** Draws the cavities of every deposit (m.voids must be placed). Deterministic for a seed; its own random stream. */
+function addCavities(m: CellModel, deposits: Deposit[]): void {
+  const p = m.params;
+  const h = m.voxel_um;
+  const [, ny, nx] = m.shapeZYX;
+  const Ly = ny * h, Lx = nx * h;
+  const rng = new Rng(p.seed, 3);
+  // Radii as the pristine voids have them, so a cavity is void-sized as well as void-shaped.
+  const mains = m.voids.map((vd) => vd.spheres[0]!.r_um);
+  const [rMin, rMax] = p.voids.sphereRadius_um;
+  const ref_um = mains.length ? mains.reduce((a, b) => a + b, 0) / mains.length : 0.5 * (rMin + rMax);
+  const drawRadius = () => (mains.length ? mains[Math.floor(rng.next() * mains.length)]! : rng.uniform(rMin, rMax));
+  // Cavities stay inside the Li3PS4 left at the short, clear of the contact zone.
+  const zTop = layerBoundaries(m, m.short_h).glass * h + 2 * h;
+  const zBot = m.bottom_um - 2 * h;
+  // Bodies already placed (pristine voids, then cavities): a new one keeps a voxel of electrolyte between its
+  // spheres and theirs, so each cavity stays a separate, void-shaped body.
+  const bounds: Array<{ z: number; y: number; x: number; R: number; spheres: Sphere[] }> = m.voids.map((vd) => {
+    const s0 = vd.spheres[0]!;
+    return { z: s0.z_um, y: s0.y_um, x: s0.x_um, R: s0.r_um * VOID_BOUND_FACTOR, spheres: vd.spheres };
+  });
+  const apart = (a: Sphere, b: Sphere) => (a.z_um - b.z_um) ** 2 + (a.y_um - b.y_um) ** 2 + (a.x_um - b.x_um) ** 2 >= (a.r_um + b.r_um + h) ** 2;
+  const clear = (z: number, y: number, x: number, R: number, spheres: Sphere[]) =>
+    bounds.every((o) => (o.z - z) ** 2 + (o.y - y) ** 2 + (o.x - x) ** 2 >= (o.R + R + h) ** 2 || o.spheres.every((a) => spheres.every((b) => apart(a, b))));
+  const owner = new Int32Array(m.voids.length).fill(-1);
+  const endVoxels = depositVoxels(m, m.short_h);
+  deposits.forEach((dep, d) => {
+    const target = (dep.share * endVoxels) / FILL_FRACTION;
+    let length_um = 0;
+    for (const st of dep.strands) length_um += st.z[st.z.length - 1]! - st.z[0]! + dep.step_um;
+    let sigma = Math.max(2 * rMax, Math.sqrt((target * h ** 3) / (CLOUD_PACKING * Math.PI * 4 * Math.max(length_um, h))));
+    const found: Array<{ spheres: Sphere[]; voidIndex: number; arc: number; voxels: number }> = [];
+    let drawn = 0;
+    const lateralToStrands = (z: number, y: number, x: number) => {
+      let best = Infinity;
+      for (const st of dep.strands) {
+        const q = Math.round((z - st.z[0]!) / dep.step_um);
+        if (q < 0 || q >= st.z.length) continue;
+        best = Math.min(best, Math.hypot(y - st.y[q]!, x - st.x[q]!));
+      }
+      return best;
+    };
+    // New cavities about the strands (a sample chosen along their total length), a void's spacing apart.
+    const cum: number[] = [];
+    let total = 0;
+    for (const st of dep.strands) cum.push((total += st.z.length));
+    let misses = 0;
+    for (let tries = 0; drawn < target; tries++) {
+      if (tries > 200_000)
+        throw new ParameterError("the field of view cannot hold the void-shaped cavities the deposit Li needs", {
+          field: "geometry.nyx",
+          expected: `room for ${Math.round(target)} cavity voxels around deposit ${d}`,
+          got: `${Math.round(drawn)} placed`,
+        });
+      const u = rng.next() * total;
+      const s = cum.findIndex((c) => u < c);
+      const st = dep.strands[s]!;
+      const q = Math.min(st.z.length - 1, Math.floor(u - (s ? cum[s - 1]! : 0)));
+      const r0 = drawRadius();
+      const R = r0 * VOID_BOUND_FACTOR;
+      const cz = st.z[q]! + 0.5 * sigma * rng.normal();
+      const cy = st.y[q]! + sigma * rng.normal();
+      const cx = st.x[q]! + sigma * rng.normal();
+      const spheres = voidCluster(rng, cz, cy, cx, r0);
+      const ok = cz - R >= zTop && cz + R <= zBot && cy >= r0 && cy <= Ly - r0 && cx >= r0 && cx <= Lx - r0 && clear(cz, cy, cx, R, spheres);
+      if (!ok) {
+        if (++misses >= CLOUD_PATIENCE) (sigma = Math.min(sigma * CLOUD_WIDEN, Math.max(Ly, Lx))), (misses = 0);
+        continue;
+      }
+      misses = 0;
+      let voxels = 0;
+      for (const n of rasterizeCount(m, spheres).values()) voxels += n;
+      if (!voxels) continue;
+      bounds.push({ z: cz, y: cy, x: cx, R, spheres });
+      found.push({ spheres, voidIndex: -1, arc: Math.abs(cz - dep.nucleus.z_um), voxels });
+      drawn += voxels;
+    }
+    // Pristine voids: the nucleus's own, then every void inside the cloud (as wide as it had to grow) that no earlier
+    // deposit took. Li reaches them in order of distance like any cavity; the drawn volume then exceeds the target
+    // and the farthest new cavities are never reached before the short (they stay electrolyte).
+    m.voids.forEach((vd, vi) => {
+      if (owner[vi]! >= 0) return;
+      const s0 = vd.spheres[0]!;
+      if (vi !== dep.voidIndex && !(lateralToStrands(s0.z_um, s0.y_um, s0.x_um) <= 2 * sigma)) return;
+      owner[vi] = d;
+      found.push({ spheres: vd.spheres, voidIndex: vi, arc: vi === dep.voidIndex ? -1 : Math.abs(s0.z_um - dep.nucleus.z_um), voxels: vd.voxels });
+    });
+    found.sort((a, b) => a.arc - b.arc);
+    let before = 0;
+    const cavities: Cavity[] = [];
+    for (const f of found) {
+      const tau_h = timeOfDepositVolume(m, dep.share, FILL_FRACTION * before);
+      if (!Number.isFinite(tau_h)) break; // never reached: stays electrolyte (or a void)
+      const infl = f.voidIndex >= 0 ? PRISTINE_INFLATION : 1;
+      cavities.push({ spheres: f.spheres, keyScale: Float64Array.from(f.spheres, (sp) => ref_um / (sp.r_um * infl)), voidIndex: f.voidIndex, tau_h, voxels: f.voxels });
+      before += f.voxels;
+    }
+    dep.cavities = cavities;
+    dep.cavityRef_um = ref_um;
+    // The box now bounds the cavities (at 1.5x their drawn radii, past any threshold the ranking reaches in practice).
+    const [nz] = m.shapeZYX;
+    const b = [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
+    for (const c of cavities)
+      for (const sp of c.spheres) {
+        const R = 1.5 * sp.r_um * (c.voidIndex >= 0 ? PRISTINE_INFLATION : 1);
+        (b[0] = Math.min(b[0]!, sp.z_um - R)), (b[1] = Math.max(b[1]!, sp.z_um + R));
+        (b[2] = Math.min(b[2]!, sp.y_um - R)), (b[3] = Math.max(b[3]!, sp.y_um + R));
+        (b[4] = Math.min(b[4]!, sp.x_um - R)), (b[5] = Math.max(b[5]!, sp.x_um + R));
+      }
+    if (cavities.length)
+      dep.box = [
+        Math.max(0, Math.floor(b[0]! / h)), Math.min(nz, Math.ceil(b[1]! / h)),
+        Math.max(0, Math.floor(b[2]! / h)), Math.min(ny, Math.ceil(b[3]! / h)),
+        Math.max(0, Math.floor(b[4]! / h)), Math.min(nx, Math.ceil(b[5]! / h)),
+      ];
+  });
+}
+
+/** Reached cavities of a deposit whose key can be below cutoff_um: per voxel layer the cavities, and their voxel boxes. */
+interface CavityIndex {
+  layers: Map<number, number[]>;
+  /** Per cavity (index into dep.cavities): [z0, z1, y0, y1, x0, x1), clipped to the volume; empty if not listed. */
+  box: Int32Array;
+}
+
+function cavityIndex(m: CellModel, dep: Deposit, time_h: number, cutoff_um: number): CavityIndex {
+  const h = m.voxel_um;
+  const [nz, ny, nx] = m.shapeZYX;
+  const cav = dep.cavities ?? [];
+  const layers = new Map<number, number[]>();
+  const box = new Int32Array(6 * cav.length);
+  cav.forEach((c, ci) => {
+    if (c.tau_h > time_h) return;
+    let z0 = Infinity, z1 = -Infinity, y0 = Infinity, y1 = -Infinity, x0 = Infinity, x1 = -Infinity;
+    c.spheres.forEach((s, si) => {
+      const R = cutoff_um / c.keyScale[si]!;
+      z0 = Math.min(z0, s.z_um - R); z1 = Math.max(z1, s.z_um + R);
+      y0 = Math.min(y0, s.y_um - R); y1 = Math.max(y1, s.y_um + R);
+      x0 = Math.min(x0, s.x_um - R); x1 = Math.max(x1, s.x_um + R);
+    });
+    const b = [Math.max(0, Math.floor(z0 / h)), Math.min(nz, Math.ceil(z1 / h)), Math.max(0, Math.floor(y0 / h)), Math.min(ny, Math.ceil(y1 / h)), Math.max(0, Math.floor(x0 / h)), Math.min(nx, Math.ceil(x1 / h))];
+    box.set(b, 6 * ci);
+    for (let k = b[0]!; k < b[1]!; k++) {
+      const l = layers.get(k);
+      if (l) l.push(ci);
+      else layers.set(k, [ci]);
+    }
+  });
+  return { layers, box };
+}
+
+/** Growth key (um) of voxel (k, j, i) among the indexed cavities of layer k; Infinity outside them all. */
+function cavityKey(dep: Deposit, idx: CavityIndex, h: number, k: number, j: number, i: number): number {
+  const list = idx.layers.get(k);
+  if (!list) return Infinity;
+  const zc = (k + 0.5) * h, yc = (j + 0.5) * h, xc = (i + 0.5) * h;
+  let best = Infinity;
+  for (const ci of list) {
+    const o = 6 * ci;
+    if (j < idx.box[o + 2]! || j >= idx.box[o + 3]! || i < idx.box[o + 4]! || i >= idx.box[o + 5]!) continue;
+    const c = dep.cavities![ci]!;
+    for (let si = 0; si < c.spheres.length; si++) {
+      const s = c.spheres[si]!;
+      const f = c.keyScale[si]!;
+      const d2 = ((zc - s.z_um) ** 2 + (yc - s.y_um) ** 2 + (xc - s.x_um) ** 2) * f * f;
+      if (d2 < best) best = d2;
+    }
+  }
+  return Math.sqrt(best);
+}
+
+/**
+ * Visits every voxel (k, j, i) of the volume inside an indexed cavity box exactly once (a voxel in several boxes
+ * goes to the first in its layer's list), within the z range [z0, z1) and lateral box [y0, y1) x [x0, x1).
+ */
+function forEachCavityVoxel(idx: CavityIndex, zr: [number, number], yr: [number, number], xr: [number, number], visit: (k: number, j: number, i: number) => void): void {
+  for (const [k, list] of idx.layers) {
+    if (k < zr[0] || k >= zr[1]) continue;
+    for (let a = 0; a < list.length; a++) {
+      const o = 6 * list[a]!;
+      const j0 = Math.max(yr[0], idx.box[o + 2]!), j1 = Math.min(yr[1], idx.box[o + 3]!);
+      const i0 = Math.max(xr[0], idx.box[o + 4]!), i1 = Math.min(xr[1], idx.box[o + 5]!);
+      for (let j = j0; j < j1; j++)
+        for (let i = i0; i < i1; i++) {
+          let seen = false;
+          for (let b = 0; b < a && !seen; b++) {
+            const p = 6 * list[b]!;
+            seen = j >= idx.box[p + 2]! && j < idx.box[p + 3]! && i >= idx.box[p + 4]! && i < idx.box[p + 5]!;
+          }
+          if (!seen) visit(k, j, i);
+        }
+    }
+  }
+}
+
+/** depositRadii for "void-filling" deposits: the key threshold (um) at which each deposit holds its Li exactly. */
+function cavityRadii(m: CellModel, time_h: number): Float64Array {
+  const h = m.voxel_um;
+  const [nz, ny, nx] = m.shapeZYX;
+  const bnd = layerBoundaries(m, time_h);
+  const radii = new Float64Array(m.deposits.length).fill(-1);
+  const held: Array<CavityIndex | null> = m.deposits.map(() => null);
+  const all: [number, number] = [0, nz];
+  m.deposits.forEach((dep, d) => {
+    const N = Math.round(dep.share * depositVoxels(m, time_h));
+    if (N <= 0) return;
+    const contact = contactAllowed(m, dep, time_h);
+    const ref = dep.cavityRef_um ?? h;
+    const eligible = (idx: CavityIndex, cutoff: number, visit: (key: number) => void) =>
+      forEachCavityVoxel(idx, all, [0, ny], [0, nx], (k, j, i) => {
+        const [, , kg, kb] = columnBoundaries(m, bnd, j, i);
+        if (k < kg || k >= kb) return;
+        if (!contact && inContactZone(m, bnd, k, j, i, kg, kb)) return;
+        const key = cavityKey(dep, idx, h, k, j, i);
+        if (!(key < cutoff)) return;
+        for (let q = 0; q < d; q++) if (held[q] && cavityKey(m.deposits[q]!, held[q]!, h, k, j, i) <= radii[q]!) return;
+        visit(key);
+      });
+    const NB = 1 << 14;
+    const hist = new Float64Array(NB);
+    let cutoff = 1.05 * ref;
+    let idx = cavityIndex(m, dep, time_h, cutoff);
+    for (;;) {
+      hist.fill(0);
+      let n = 0;
+      const w = cutoff / NB;
+      eligible(idx, cutoff, (key) => {
+        hist[Math.min(NB - 1, Math.floor(key / w))]! += 1;
+        n++;
+      });
+      if (n >= N) {
+        let below = 0, b = 0;
+        while (below + hist[b]! < N) below += hist[b++]!;
+        const inBin: number[] = [];
+        eligible(idx, cutoff, (key) => {
+          if (Math.min(NB - 1, Math.floor(key / w)) === b) inBin.push(key);
+        });
+        inBin.sort((a, c) => a - c);
+        radii[d] = inBin[N - below - 1]!;
+        break;
+      }
+      if (cutoff > 4 * ref)
+        throw new ParameterError("the cavities of a void-filling deposit cannot hold the Li the charge history asks for", {
+          field: "geometry.nyx",
+          expected: `room for ${N} deposit voxels in the cavities of deposit ${d}`,
+          got: `${n} candidate voxels at t = ${time_h} h`,
+        });
+      cutoff *= 1.25;
+      idx = cavityIndex(m, dep, time_h, cutoff);
+    }
+    held[d] = cavityIndex(m, dep, time_h, radii[d]!);
+  });
+  return radii;
+}
+
+/** renderMaterial's deposit pass for "void-filling" deposits: electrolyte or void voxels within a deposit's threshold become Li. */
+function renderCavityDeposits(m: CellModel, time_h: number, box: [number, number, number, number, number, number], out: Uint8Array): void {
+  const [z0, z1, y0, y1, x0, x1] = box;
+  const NY = y1 - y0, NX = x1 - x0;
+  const h = m.voxel_um;
+  const bnd = layerBoundaries(m, time_h);
+  const radii = depositRadii(m, time_h);
+  m.deposits.forEach((dep, d) => {
+    const r = radii[d]!;
+    if (r < 0) return;
+    const idx = cavityIndex(m, dep, time_h, r);
+    const contact = contactAllowed(m, dep, time_h);
+    forEachCavityVoxel(idx, [z0, z1], [y0, y1], [x0, x1], (k, j, i) => {
+      const o = ((k - z0) * NY + (j - y0)) * NX + (i - x0);
+      const c = out[o];
+      if (c !== Material.electrolyte && c !== Material.void) return;
+      if (cavityKey(dep, idx, h, k, j, i) > r) return;
+      if (!contact) {
+        const [, , kg, kb] = columnBoundaries(m, bnd, j, i);
+        if (inContactZone(m, bnd, k, j, i, kg, kb)) return;
+      }
+      out[o] = Material.liDeposit;
+    });
+  });
 }

@@ -67,6 +67,26 @@ export interface HistoryParameters {
   depositWander_um: number;
   /** Relative amplitude of the deposit's thickness modulation (irregular, needle-like). */
   depositRoughness: number;
+  /**
+   * Shape the deposit Li takes in Li3PS4 (see DEPOSIT_SHAPES). Absent means "needles": the key is optional so that
+   * every preset's parameters, manifest and volumes stay byte-for-byte what they were before the option existed.
+   */
+  depositShape?: DepositShape;
+}
+
+/**
+ * How deposit Li takes shape inside Li3PS4. "needles" (the presets): bundles of wandering needles from the nuclei,
+ * the first one shorting the cell. "void-filling": Li fills the pristine voids its deposit reaches and grows on
+ * into new cavities drawn with the voids' own shapes and sizes, so a Li region has a void's shape (Park et al.
+ * see the Li region grow where the pristine voids were, and absorption cannot tell the two apart): the case in
+ * which shape alone cannot separate Li from voids and only the phase contrast can.
+ */
+export const DEPOSIT_SHAPES = ["needles", "void-filling"] as const;
+export type DepositShape = (typeof DEPOSIT_SHAPES)[number];
+
+/** The deposit shape of a parameter set ("needles" where the optional key is absent). */
+export function depositShapeOf(p: TwinParameters): DepositShape {
+  return p.history.depositShape ?? "needles";
 }
 
 export interface CtParameters {
@@ -236,6 +256,12 @@ function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
 }
 
+/**
+ * Parameters that may be set although the presets leave them out (optional keys, absent = their documented
+ * default), so adding an option does not change the bytes of any existing preset.
+ */
+const OPTIONAL_KEYS: Readonly<Record<string, readonly string[]>> = { history: ["depositShape"] };
+
 function merge(base: TwinParameters, o: TwinOverrides): TwinParameters {
   const out = clone(base);
   for (const [k, v] of Object.entries(o)) {
@@ -245,8 +271,8 @@ function merge(base: TwinParameters, o: TwinOverrides): TwinParameters {
     const cur = out[key] as unknown;
     if (cur !== null && typeof cur === "object" && !Array.isArray(cur)) {
       for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
-        if (!(kk in (cur as Record<string, unknown>)))
-          throw new ParameterError("unknown twin parameter", { field: `${k}.${kk}`, expected: Object.keys(cur as object).join(", ") });
+        if (!(kk in (cur as Record<string, unknown>)) && !OPTIONAL_KEYS[k]?.includes(kk))
+          throw new ParameterError("unknown twin parameter", { field: `${k}.${kk}`, expected: [...Object.keys(cur as object), ...(OPTIONAL_KEYS[k] ?? [])].join(", ") });
         if (vv !== undefined) (cur as Record<string, unknown>)[kk] = clone(vv);
       }
     } else (out as unknown as Record<string, unknown>)[k] = clone(v);
@@ -351,6 +377,8 @@ export function validateParameters(p: TwinParameters): TwinParameters {
   checkRange("history.tipExponent", h.tipExponent, 0.2, 5);
   checkRange("history.depositWander_um", h.depositWander_um, 0, g.electrolyte_um, "um");
   checkRange("history.depositRoughness", h.depositRoughness, 0, 0.9);
+  if (h.depositShape !== undefined && !(DEPOSIT_SHAPES as readonly string[]).includes(h.depositShape))
+    throw new ParameterError("unknown deposit shape", { field: "history.depositShape", expected: DEPOSIT_SHAPES.join(", "), got: String(h.depositShape) });
 
   const c = p.ct;
   const [eLo, eHi] = tabulatedEnergyRange_keV();
