@@ -47,9 +47,13 @@ export async function toDataFrame(t: ResultTable): Promise<import("danfojs-node"
   tableRows(t);
   const dfd = await import("danfojs-node");
   const cols = Object.keys(t.columns);
-  const obj: Record<string, Cell[]> = {};
-  for (const k of cols) obj[k] = t.columns[k]!.map((v) => (typeof v === "number" && !Number.isFinite(v) ? NaN : v));
-  return new dfd.DataFrame(obj, { columns: cols });
+  // Row arrays keep the table's column order (an object of columns comes back sorted by name).
+  const n = tableRows(t);
+  const rows: Cell[][] = Array.from({ length: n }, (_, i) => cols.map((k) => {
+    const v = t.columns[k]![i]!;
+    return typeof v === "number" && !Number.isFinite(v) ? NaN : v;
+  }));
+  return new dfd.DataFrame(rows, { columns: cols });
 }
 
 /** Writes each table as `<dir>/<table.name>.csv`; returns the paths written. */
