@@ -183,15 +183,7 @@ export interface DcPolarisationResults {
 }
 
 /** Larch pre_edge parameters used for every spectrum of one edge (the same for all, so they compare). */
-export interface XasNormalisation {
-  e0_eV: number;
-  pre1_eV: number;
-  pre2_eV: number;
-  norm1_eV: number;
-  norm2_eV: number;
-  nnorm: number;
-  nvict: number;
-}
+export type XasNormalisation = Pick<PreEdgeResult, "e0_eV" | "pre1_eV" | "pre2_eV" | "norm1_eV" | "norm2_eV" | "nnorm" | "nvict">;
 
 export interface NormalisedSpectrum {
   label: string;
