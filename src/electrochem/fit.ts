@@ -495,6 +495,28 @@ function buildWeights(s: ImpedanceSpectrum, weighting: Weighting, sigma?: FitOpt
 }
 
 /**
+ * Is a fitted value at one of its bounds? Measured relative to the parameter's own scale: its magnitude for a scale
+ * parameter (R, C, Q, ...), the allowed width for an exponent. An absolute tolerance (1e-9) called every parameter
+ * below 1e-9 in SI units (a 20 pF capacitor) "at" its lower bound. The projection of the solver puts a held
+ * parameter exactly on its bound, so 1e-9 of the scale separates held from free.
+ * A scale parameter without a given bound on that side has an automatic box of 1e15 either side of its start (a guard
+ * against overflow, see fitCircuit); ending within a decade of that box's edge means it ran off towards 0 or
+ * infinity (the data do not determine it), which is reported as being at a bound too.
+ */
+function isAtBound(sp: ParamSpec, v: number, given: [number, number] | undefined): boolean {
+  if (sp.transform === "log") {
+    if (v < 1e-300) return true;
+    const autoLo = (given?.[0] ?? 0) === 0;
+    const autoHi = (given?.[1] ?? Infinity) === Infinity;
+    const near = (b: number, auto: boolean) => Number.isFinite(b) && (auto ? Math.abs(Math.log10(v / b)) <= 1 : Math.abs(v - b) <= 1e-9 * Math.max(v, b));
+    return near(sp.lo, autoLo) || near(sp.hi, autoHi);
+  }
+  const scale = Number.isFinite(sp.hi - sp.lo) ? sp.hi - sp.lo : Math.max(Math.abs(v), Math.abs(sp.lo), Math.abs(sp.hi));
+  const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= 1e-9 * scale;
+  return near(sp.lo) || near(sp.hi);
+}
+
+/**
  * Fits `circuit` (a string in impedance.py syntax or a parsed Circuit) to a spectrum by weighted CNLS.
  * Throws ConvergenceError when no start converges, FileFormatError/ParameterError for bad data.
  */
@@ -663,27 +685,29 @@ export function fitCircuit(circuitIn: Circuit | string, spectrum: ImpedanceSpect
     row.map((v, b) => (a === b ? (v > 0 ? 1 : NaN) : v / Math.sqrt(covFull[a]![a]! * covFull[b]![b]!))),
   );
 
-  const atBounds: string[] = [];
-  specs.forEach((sp) => {
-    const v = p[sp.index]!;
-    const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= 1e-9 * Math.max(1, Math.abs(b));
-    if (near(sp.hi) || (sp.lo !== 0 && near(sp.lo)) || (sp.transform === "log" && v < 1e-300)) atBounds.push(sp.name);
-  });
+  const atBounds = specs.filter((sp) => isAtBound(sp, p[sp.index]!, options.bounds?.[sp.name])).map((sp) => sp.name);
   if (atBounds.length) warnings.push(`parameters at a bound (their standard errors assume the bound is inactive): ${atBounds.join(", ")}`);
 
   // Compare starts: how many found the best minimum, and did any find a different one of similar quality?
-  const tolCost = 1e-6 * Math.max(best.lm.cost, 1e-300) + 1e-300;
+  // Costs within 1e-3 of the best (relative) are the same minimum. Near chi-square 0 (noise-free data) a relative
+  // test alone calls rounding a different minimum (starts that all reach the truth end anywhere between 1e-25 and
+  // 1e-19), so costs below the floor that residuals of 1e-8 |Z| at every point would give count as equal too: 1e-8
+  // lies far below the precision of any measured impedance (about 1e-4 relative) and far above the model's rounding
+  // (about 1e-13).
+  let costFloor = 0;
+  for (let i = 0; i < n; i++) costFloor += 1e-16 * (s.re_ohm[i]! ** 2 + s.im_ohm[i]! ** 2) * (sw[i]! ** 2 + sw[n + i]! ** 2);
+  const tolCost = Math.max(1e-3 * best.lm.cost, costFloor);
   let atBest = 0;
   let rival: { lm: LmOutcome; p: Float64Array } | null = null;
   for (const o of ok) {
-    const sameCost = o.lm.cost - best.lm.cost <= tolCost * 1e3;
+    const sameCost = o.lm.cost - best.lm.cost <= tolCost;
     const sameParams = o.p.every((v, j) => {
       const se = stdErr[circuit.paramNames[j]!]!;
       const tol = Number.isFinite(se) ? Math.max(0.1 * se, 1e-6 * Math.abs(p[j]!)) : 1e-3 * Math.abs(p[j]!);
       return Math.abs(v - p[j]!) <= tol;
     });
     if (sameCost && sameParams) atBest++;
-    else if (!rival && o.lm.cost <= best.lm.cost * (1 + 0.05 / Math.max(dof, 1)) + 1e-300) rival = o;
+    else if (!rival && o.lm.cost <= best.lm.cost * (1 + 0.05 / Math.max(dof, 1)) + costFloor) rival = o;
   }
   if (rival) {
     warnings.push(

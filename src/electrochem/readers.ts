@@ -147,6 +147,29 @@ function parseNumber(s: string, decimalComma: boolean): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
+/**
+ * Throws unless a data row has exactly the header's columns. Empty cells after the last column are allowed
+ * (EC-Lab ends every row with a tab, spreadsheets a trailing separator); any other extra cell is refused,
+ * because reading the first N cells of a longer row silently shifts every value into the wrong column.
+ * `likelyCause` names what usually produces longer rows in this format (decimal commas in a ',' separated file).
+ */
+function checkRowWidth(source: string, headers: readonly ColumnInfo[], row: { line: number; cells: string[] }, likelyCause?: string): void {
+  const expected = `${headers.length} columns (${headers.map((h) => h.original).join(", ")})`;
+  if (row.cells.length < headers.length) {
+    throw new FileFormatError("data row has fewer columns than the header", { path: source, location: `line ${row.line}`, expected, got: `${row.cells.length}` });
+  }
+  let last = row.cells.length;
+  while (last > headers.length && row.cells[last - 1]!.trim() === "") last--;
+  if (last > headers.length) {
+    throw new FileFormatError(`data row has more columns than the header${likelyCause ? ` (${likelyCause})` : ""}`, {
+      path: source,
+      location: `line ${row.line}`,
+      expected,
+      got: `${last} columns: ${row.cells.slice(0, last).join(" | ")}`,
+    });
+  }
+}
+
 /** Builds a table from header names and text rows; throws naming file, line and column for a bad number. */
 function buildTable(
   source: string,
@@ -154,6 +177,7 @@ function buildTable(
   rows: Array<{ line: number; cells: string[] }>,
   decimalComma: boolean,
   meta: Record<string, string>,
+  likelyCauseOfLongRows?: string,
 ): DataTable {
   const n = rows.length;
   const names = new Set<string>();
@@ -168,14 +192,7 @@ function buildTable(
   const lines = new Int32Array(n);
   rows.forEach((row, r) => {
     lines[r] = row.line;
-    if (row.cells.length < headers.length) {
-      throw new FileFormatError("data row has fewer columns than the header", {
-        path: source,
-        location: `line ${row.line}`,
-        expected: `${headers.length} columns (${headers.map((h) => h.original).join(", ")})`,
-        got: `${row.cells.length}`,
-      });
-    }
+    checkRowWidth(source, headers, row, likelyCauseOfLongRows);
     headers.forEach((h, c) => {
       const v = parseNumber(row.cells[c]!, decimalComma);
       if (v === null) {
@@ -283,8 +300,45 @@ export function parseDta(bytes: Uint8Array | string, source = "<DTA>"): DataTabl
 }
 
 /**
+ * Splits one CSV line at `sep`, honouring double-quoted cells ("a;b" is one cell, "" inside quotes is a quote).
+ * With ',' as the separator a quoted cell holding a decimal-comma number ("5,12") is returned with a decimal
+ * point: the quotes make it unambiguous, and spreadsheets in comma locales write numbers that way.
+ */
+function splitCsvLine(line: string, sep: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let wasQuoted = false;
+  const finish = () => {
+    const t = cell.trim();
+    cells.push(wasQuoted && sep === "," && /^[-+]?\d*,\d+(e[-+]?\d+)?$/i.test(t) ? t.replace(",", ".") : t);
+    cell = "";
+    wasQuoted = false;
+  };
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"' && cell.trim() === "") {
+      quoted = true;
+      wasQuoted = true;
+      cell = "";
+    } else if (ch === sep) finish();
+    else cell += ch;
+  }
+  finish();
+  return cells;
+}
+
+/**
  * Parses CSV with unit-bearing column names ("freq/Hz", "Z' (Ohm)", "-Z'' [kOhm]", "time_s"). The separator
  * is sniffed from the header (';', tab or ','); with ';' or tab, a comma inside a number is a decimal comma.
+ * With ',' an unquoted decimal comma splits a number in two, so such a file is refused by its first row that
+ * ends up longer than the header (naming that cause) instead of being read with shifted columns.
  */
 export function parseCsv(bytes: Uint8Array | string, source = "<csv>"): DataTable {
   const text = typeof bytes === "string" ? bytes : decodeText(bytes);
@@ -294,14 +348,14 @@ export function parseCsv(bytes: Uint8Array | string, source = "<csv>"): DataTabl
   if (h >= lines.length) throw new FileFormatError("empty CSV", { path: source, expected: "a header line", got: "no lines" });
   const header = lines[h]!;
   const sep = header.includes(";") ? ";" : header.includes("\t") ? "\t" : ",";
-  const strip = (s: string) => s.trim().replace(/^"(.*)"$/, "$1");
-  const headers = header.split(sep).map((s) => parseColumnName(strip(s)));
+  const headers = splitCsvLine(header, sep).map((s) => parseColumnName(s));
   const rows: Array<{ line: number; cells: string[] }> = [];
   for (let i = h + 1; i < lines.length; i++) {
     if (lines[i]!.trim() === "") continue;
-    rows.push({ line: i + 1, cells: lines[i]!.split(sep).map(strip) });
+    rows.push({ line: i + 1, cells: splitCsvLine(lines[i]!, sep) });
   }
-  return buildTable(source, headers, rows, sep !== ",", {});
+  const likelyCause = sep === "," ? "decimal commas in a ',' separated file? re-export with ';' as the separator or with decimal points" : undefined;
+  return buildTable(source, headers, rows, sep !== ",", {}, likelyCause);
 }
 
 function requireColumns(t: DataTable, names: string[]): Float64Array[] {

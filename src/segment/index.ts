@@ -7,7 +7,7 @@ export * from "./plans.js";
 export { initTf } from "./tf.js";
 export { setFastKernels, fastKernelCalls } from "./fast-kernels.js";
 export { buildUNet, flopsPerVoxel, sizeMultiple, graphSteps, namedWeights, InstanceNorm3D, type NamedWeights, type GraphStep } from "./unet.js";
-export { createSegmentModel, saveSegmentModel, loadSegmentModel, modelFingerprint, type ModelRecord, type SegmentModel } from "./model-io.js";
+export { createSegmentModel, saveSegmentModel, loadSegmentModel, modelFingerprint, exportModelOnnx, onnxMetadata, writeModelOnnx, PORTABLE_ONNX_OPTIONS, type ModelRecord, type SegmentModel } from "./model-io.js";
 export { exportOnnx, channelsFirstWeights, permuteAxes, type OnnxExportOptions } from "./onnx-export.js";
 export { createEngine, createOnnxEngine, createTfjsEngine, type SegmentEngine, type EngineName, type OnnxEngineOptions } from "./engines.js";
 export { windowStarts, windowGrid, gaussianImportance, accumulateWindow, finishAccumulator } from "./sliding-window.js";
@@ -22,3 +22,7 @@ export { syntheticVolume, SYNTHETIC_CONTRAST, type SyntheticVolume, type Synthet
 export { Rng } from "./rng.js";
 export { multiOtsu3, otsuBaseline, classMeans, evaluateLabels, formatReport, type MethodResult } from "./report.js";
 export { compareSegmenters, comparisonFindings, formatComparison, formatStat, methodSummary, renderColumn, seedStat, seedsSeenBy, thresholdSeparability, UNSEEN_SEEDS, COMPARE_NYX, COMPARE_TIME_H, BASELINE_TRAINING_SEED, type CompareOptions, type CompareModel, type ComparisonResult, type VariantComparison, type MethodComparison, type MethodSummary, type SeedScore, type SeedStat, type LiVoidCells, type DepositLabels, type IntensitySeparability } from "./compare.js";
+export { twinColumnVolumes, TUTORIAL_COLUMN_NYX, type TwinColumnOptions } from "./tutorial-data.js";
+export { engineAgreement, windowOnClass, type EngineAgreement } from "./engine-check.js";
+export { trainingCurveFigure, type TrainingCurveFigure, type TrainingCurveOptions } from "./training-figure.js";
+export { evaluateModel } from "./evaluate-model.js";

@@ -3,6 +3,11 @@
  * tfjs-node. model.json also carries the record users need to trust a model: input channels, normalisation,
  * classes, training voxel size, training data and metrics, and the SHA-256 of weights.bin so a truncated or
  * corrupt weights file is caught at load time instead of producing garbage labels.
+ *
+ * Beside them goes model.onnx, the same network for users outside Node (Python, napari, any ONNX runtime), with
+ * that record as its metadata_props, and model.onnx.json (the same metadata plus the file's SHA-256) for readers
+ * without an ONNX library. It is a pure function of the saved model (`exportModelOnnx`), so a test can check
+ * that the shipped file is what the shipped weights give.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -10,9 +15,10 @@ import { join } from "node:path";
 import { FileFormatError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { tf, initTf } from "./tf.js";
-import type { ChannelNormalisation, TrainConfig, UNetConfig } from "./plans.js";
-import { DEFAULT_CLASSES } from "./plans.js";
-import { buildUNet } from "./unet.js";
+import type { ChannelName, ChannelNormalisation, TrainConfig, UNetConfig } from "./plans.js";
+import { DEFAULT_CLASSES, DEFAULT_INFER } from "./plans.js";
+import { buildUNet, namedWeights, sizeMultiple } from "./unet.js";
+import { exportOnnx, type OnnxExportOptions } from "./onnx-export.js";
 
 export interface ModelRecord {
   format: "ssb-ct-unet3d";
@@ -83,7 +89,79 @@ function decodeNorm(n: Array<Omit<ChannelNormalisation, "clipLow" | "clipHigh"> 
   return n.map((c) => ({ ...c, clipLow: c.clipLow ?? -Infinity, clipHigh: c.clipHigh ?? Infinity }));
 }
 
-/** Writes dir/model.json and dir/weights.bin (weights first, so a crash never pairs a new model.json with old weights). */
+/**
+ * Graph form of the shipped model.onnx: ConvTranspose and the Softmax operator, standard operators that every ONNX
+ * runtime, onnx's own tools and Netron read as the U-Net they are. The engine's default form (pointwise upsampling,
+ * decomposed softmax) computes the same function faster in ONNX Runtime on CPU but reads as reshapes and
+ * depth-to-space; inference in ssb-ct keeps exporting that form from the weights.
+ */
+export const PORTABLE_ONNX_OPTIONS: Readonly<Required<Pick<OnnxExportOptions, "upsample" | "softmax">>> = { upsample: "convtranspose", softmax: "operator" };
+
+/**
+ * Physical meaning of each input channel's raw intensities: the normalisation numbers of a model are in these units
+ * (those the digital twin writes, src/twin/generate.ts), so a user's volume must be in them too.
+ */
+const CHANNEL_UNITS: Record<ChannelName, string> = {
+  phase: "refractive index decrement delta x 1e6 (Zernike phase contrast, with its halo)",
+  absorption: "linear attenuation coefficient mu, 1/cm",
+};
+
+/**
+ * The metadata stored in model.onnx (metadata_props) and model.onnx.json: everything needed to run the network
+ * outside ssb-ct. Values are strings (ONNX's type for them); structured ones are JSON. Deterministic for a model,
+ * so the shipped file can be compared byte for byte with a fresh export.
+ */
+export function onnxMetadata(sm: SegmentModel): Record<string, string> {
+  const r = sm.record;
+  const mult = sizeMultiple(r.unet);
+  return {
+    format: "ssb-ct-unet3d-onnx",
+    format_version: "1",
+    input: `input: float32 (N, C, D, H, W) = (batch, channel, z, y, x); C = ${r.unet.channels.length} channels in the order of "channels", each normalised as "normalisation" says; D, H, W multiples of ${mult}`,
+    output: `probabilities: float32 (N, K, D, H, W); K = ${r.unet.classes.length} classes in the order of "classes" (softmax over axis 1); label = argmax over axis 1 = the class value`,
+    channels: JSON.stringify(r.unet.channels),
+    channel_units: JSON.stringify(Object.fromEntries(r.unet.channels.map((c) => [c, CHANNEL_UNITS[c]]))),
+    normalisation: JSON.stringify(encodeNorm(r.normalisation)),
+    normalisation_formula: "x = (clip(raw, clipLow, clipHigh) - mean) / std per channel, raw in channel_units (clipLow / clipHigh null: no clip on that side)",
+    classes: JSON.stringify(r.classes),
+    voxel_size_um: JSON.stringify(r.voxelSizeUm),
+    size_multiple: String(mult),
+    sliding_window: JSON.stringify({
+      patchZYX: DEFAULT_INFER.patchZYX,
+      overlap: DEFAULT_INFER.overlap,
+      gaussianSigmaFraction: DEFAULT_INFER.gaussianSigmaFraction,
+      note: "how ssb-ct runs the model over whole volumes (nnU-Net's scheme: windows overlapping by half, probabilities blended with a Gaussian of sigma = patch/8)",
+    }),
+    training_data: JSON.stringify(r.training.data),
+    metrics: JSON.stringify(r.metrics),
+    model_created_at: r.createdAt,
+    model_fingerprint: modelFingerprint(sm),
+    export: JSON.stringify({ opset: 17, ...PORTABLE_ONNX_OPTIONS, exporter: "ssb-ct src/segment/model-io.ts exportModelOnnx" }),
+  };
+}
+
+/** model.onnx of a model: the portable graph form with the metadata of `onnxMetadata`. */
+export function exportModelOnnx(sm: SegmentModel): Uint8Array {
+  const r = sm.record;
+  return exportOnnx(r.unet, namedWeights(sm.model), {
+    ...PORTABLE_ONNX_OPTIONS,
+    metadata: Object.entries(onnxMetadata(sm)),
+    docString: `ssb-ct 3D U-Net: ${r.unet.channels.join(" + ")} CT -> ${r.unet.classes.join(" / ")} probabilities; inputs normalised as metadata "normalisation" says; see metadata_props.`,
+  });
+}
+
+/** Writes dir/model.onnx and dir/model.onnx.json (the metadata, the file's size and SHA-256) for `sm`. */
+export function writeModelOnnx(dir: string, sm: SegmentModel): void {
+  const bytes = exportModelOnnx(sm);
+  writeFileAtomic(join(dir, "model.onnx"), bytes);
+  const beside = { file: "model.onnx", bytes: bytes.byteLength, sha256: sha256(bytes), metadata: onnxMetadata(sm) };
+  writeFileAtomic(join(dir, "model.onnx.json"), JSON.stringify(beside, null, 1) + "\n");
+}
+
+/**
+ * Writes dir/weights.bin, dir/model.onnx (+ model.onnx.json) and dir/model.json, in that order: a crash never pairs
+ * a new model.json with old weights or an old ONNX file (model.onnx's metadata also names the model's fingerprint).
+ */
 export async function saveSegmentModel(dir: string, sm: SegmentModel): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | null = null;
   await sm.model.save(
@@ -96,6 +174,7 @@ export async function saveSegmentModel(dir: string, sm: SegmentModel): Promise<v
   if (!a || !a.weightData || !a.weightSpecs) throw new Error("TF.js returned no weights to save");
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(a.weightData));
   writeFileAtomic(join(dir, "weights.bin"), weights);
+  writeModelOnnx(dir, sm);
   const json: StoredJson = {
     format: "layers-model",
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,

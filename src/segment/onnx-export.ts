@@ -83,6 +83,13 @@ export interface OnnxExportOptions {
   upsample?: "convtranspose" | "pointwise";
   /** "decomposed": exp(x - max) / sum over the class axis with reductions instead of the Softmax operator. */
   softmax?: "operator" | "decomposed";
+  /**
+   * Key-value strings stored as the model's metadata_props (what onnx.load(...).metadata_props and
+   * onnxruntime's InferenceSession.get_modelmeta().custom_metadata_map show), in the order given. Default: none.
+   */
+  metadata?: ReadonlyArray<readonly [string, string]>;
+  /** Human-readable description stored as the model's doc_string. Default: none. */
+  docString?: string;
 }
 
 /** Serialised ONNX ModelProto (opset 17) computing class probabilities from an (N, C, D, H, W) float32 input. */
@@ -238,6 +245,8 @@ export function exportOnnx(config: UNetConfig, weights: NamedWeights, options: O
     irVersion: 8,
     producerName: "ssb-ct",
     producerVersion: "1",
+    ...(options.docString !== undefined ? { docString: options.docString } : {}),
+    metadataProps: (options.metadata ?? []).map(([key, value]) => ({ key, value })),
     opsetImport: [{ domain: "", version: 17 }],
     graph: {
       name: "ssbct_unet3d",

@@ -8,9 +8,16 @@
  * a bracketing search on chi-square. Errors are 1 sigma from the covariance scaled to reduced chi-square = 1
  * (as Larch), for weights not held at zero; the shift's error comes from the curvature of chi-square.
  * R-factor = sum (y - yfit)^2 / sum y^2.
+ *
+ * Refused with a ParameterError: a NaN or infinity anywhere in a standard (not only inside the window: a corrupt
+ * file is corrupt), duplicate or decreasing energies in a standard or the sample, an E0 outside the sample's
+ * energies, and standards whose weights the data cannot determine because, inside the window, one is a linear
+ * combination of others (the same file loaded twice, a mixture given as a standard). Nearly dependent standards
+ * are fitted with a warning in the result.
  */
 import { ParameterError } from "../util/errors.js";
-import { nnls, spdInverse, lstsq } from "../electrochem/linalg.js";
+import { nnls, spdInverse, lstsq, symmetricEigen } from "../electrochem/linalg.js";
+import { checkEnergyGrid } from "./normalize.js";
 
 export interface XasStandard {
   name: string;
@@ -55,6 +62,8 @@ export interface LcfResult {
   residual: Float64Array;
   /** Each standard's weighted contribution on energy_eV. */
   components: Record<string, Float64Array>;
+  /** Conditions the numbers should be read with (nearly collinear standards); empty when none. */
+  warnings: string[];
   options: Required<Omit<LcfOptions, "window_eV">> & { window_eV: [number, number] };
 }
 
@@ -146,6 +155,68 @@ function equalityLs(a: Float64Array, m: number, k: number, y: Float64Array, free
   return w;
 }
 
+/**
+ * Smallest eigenvalue of the Gram matrix of the design's columns scaled to unit norm, below which the standards'
+ * weights are not determined: float64 rounding of interpolated spectra is about 1e-16 relative, so 1e-10 is
+ * dependence up to rounding, far from any pair of distinct measured spectra.
+ */
+const DEPENDENT_EIGENVALUE = 1e-10;
+/**
+ * Below this smallest eigenvalue the weights' errors are inflated more than 1/sqrt(1e-3) ~ 30 times over those of
+ * orthogonal standards: the fit is reported, with a warning. Distinct S K-edge standards (Li3PS4, Li2S, S8; common
+ * edge step, different white lines) measure 0.04 over a -20 .. +30 eV window.
+ */
+const COLLINEAR_WARNING_EIGENVALUE = 1e-3;
+
+/**
+ * Checks that the data can determine every standard's weight: the design's columns (one per standard, in the fit
+ * window), with a row of ones appended under sum-to-1 (the constraint then separates a standard from a scaled copy
+ * of it), scaled to unit norm, must have a Gram matrix whose smallest eigenvalue is not ~0. Throws naming the
+ * standards in the dependent combination (components above 0.1 of its eigenvector); returns a warning for nearly
+ * dependent ones.
+ */
+function checkStandardsIndependent(a: Float64Array, m: number, k: number, names: readonly string[], sumToOne: boolean): string[] {
+  if (k < 2) return [];
+  const g = new Float64Array(k * k);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] += a[i * k + p]! * a[i * k + q]!;
+  if (sumToOne) {
+    // The constraint row weighs like an average standard, so neither it nor the spectra dominate the test.
+    let mean = 0;
+    for (let p = 0; p < k; p++) mean += g[p * k + p]! / k;
+    for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] += mean;
+  }
+  for (let p = 0; p < k; p++) for (let q = 0; q < p; q++) g[p * k + q] = g[q * k + p]!;
+  const d = Float64Array.from({ length: k }, (_, p) => 1 / Math.sqrt(Math.max(g[p * k + p]!, 1e-300)));
+  const gn = Float64Array.from(g, (v, idx) => v * d[Math.floor(idx / k)]! * d[idx % k]!);
+  const { values, vectors } = symmetricEigen(gn, k);
+  let e = 0;
+  for (let j = 1; j < k; j++) if (values[j]! < values[e]!) e = j;
+  const lambda = values[e]!;
+  const involved = names.filter((_, p) => Math.abs(vectors[p * k + e]!) > 0.1);
+  if (lambda <= DEPENDENT_EIGENVALUE) {
+    throw new ParameterError("standards are linearly dependent in the fit window: their weights are not determined", {
+      field: "standards",
+      expected: `standards of which none is a combination of the others${sumToOne ? " (under sum-to-1)" : ""}; drop one of the named`,
+      got: `${involved.join(", ")} (smallest eigenvalue of the normalised Gram matrix ${lambda.toExponential(2)})`,
+    });
+  }
+  if (lambda < COLLINEAR_WARNING_EIGENVALUE) {
+    return [
+      `standards ${involved.join(", ")} are nearly collinear in the fit window (smallest eigenvalue of the normalised Gram matrix ${lambda.toExponential(2)}): their weights are strongly correlated and their errors inflated about ${Math.round(1 / Math.sqrt(lambda))}x`,
+    ];
+  }
+  return [];
+}
+
+/** Throws unless the given E0 lies inside the sample's energies (the window is placed relative to it). */
+function checkE0InSample(e0: number, energy: ArrayLike<number>): void {
+  const lo = energy[0]!;
+  const hi = energy[energy.length - 1]!;
+  if (!(Number.isFinite(e0) && e0 >= lo && e0 <= hi)) {
+    throw new ParameterError("E0 outside the sample's energies", { field: "e0_eV", expected: `an energy inside the sample's scan, ${lo} .. ${hi} eV`, got: `${e0} eV` });
+  }
+}
+
 /** Fits the sample (energy_eV, mu) as a non-negative (optionally sum-to-1) combination of standards. */
 export function linearCombinationFit(
   energy_eV: ArrayLike<number>,
@@ -155,13 +226,17 @@ export function linearCombinationFit(
 ): LcfResult {
   if (standards.length === 0) throw new ParameterError("no standards given", { field: "standards", expected: ">= 1", got: "0" });
   if (energy_eV.length !== mu.length) throw new ParameterError("energy and mu differ in length", { field: "mu", expected: String(energy_eV.length), got: String(mu.length) });
+  if (energy_eV.length === 0) throw new ParameterError("empty sample spectrum", { field: "energy_eV", expected: "energies and mu", got: "0 points" });
+  checkEnergyGrid(energy_eV, "energy_eV");
+  checkE0InSample(options.e0_eV, energy_eV);
   for (const st of standards) {
     if (st.energy_eV.length !== st.mu.length || st.energy_eV.length < 2) {
       throw new ParameterError("standard's energy and mu differ in length or are too short", { field: st.name, expected: ">= 2 equal-length arrays", got: `${st.energy_eV.length} energies, ${st.mu.length} values` });
     }
-    for (let i = 1; i < st.energy_eV.length; i++) {
-      if (!(st.energy_eV[i]! > st.energy_eV[i - 1]!) || !Number.isFinite(st.mu[i]!)) {
-        throw new ParameterError("standard's energies must increase strictly and its values be finite", { field: st.name, location: `point ${i}`, expected: `E > ${st.energy_eV[i - 1]} eV, finite mu`, got: `E = ${st.energy_eV[i]} eV, mu = ${st.mu[i]}` });
+    checkEnergyGrid(st.energy_eV, st.name);
+    for (let i = 0; i < st.mu.length; i++) {
+      if (!Number.isFinite(st.mu[i]!)) {
+        throw new ParameterError("non-finite value in a standard", { location: `point ${i}`, field: st.name, expected: `finite mu at every point (E = ${st.energy_eV[i]} eV)`, got: String(st.mu[i]) });
       }
     }
   }
@@ -200,6 +275,7 @@ export function linearCombinationFit(
     return a;
   };
   const chiAt = (dE: number) => solveWeights(design(dE), m, k, y, sumToOne, allowNeg).chi2;
+  const warnings = checkStandardsIndependent(design(0), m, k, standards.map((st) => st.name), sumToOne);
 
   let shift = 0;
   let shiftErr = NaN;
@@ -318,6 +394,7 @@ export function linearCombinationFit(
     fit,
     residual,
     components,
+    warnings,
     options: { e0_eV: e0, window_eV: [win[0], win[1]], sumToOne, allowNegative: allowNeg, maxE0Shift_eV: maxShift },
   };
 }

@@ -7,11 +7,16 @@
  *   pre1     first-but-one energy - E0, rounded to 5 eV (2 eV when E0 is within 20 points of the start),
  *            not below the first energy; pre2 = pre1 / 2
  *   norm2    last energy - E0 rounded to 5 eV (not beyond the last energy);
- *            norm1 = min(25, norm2/15 rounded to 5 eV), and at most norm2 - 10
+ *            norm1 = min(25, 5 round(norm2/15)) (Larch's rule, xraylarch larch/xafs/pre_edge.py), and at most
+ *            norm2 - 10 (Larch: norm2 - 2; 10 eV keeps a post-edge line from resting on a handful of points)
  *   nnorm    2 if norm2 - norm1 >= 300, 1 if >= 30, else 0
  *   pre-edge line fitted to mu E^nvict over [pre1, pre2]; post-edge polynomial of degree nnorm fitted to
  *   mu - pre over [norm1, norm2]; edge step = post(E0) - pre(E0); norm = (mu - pre) / step;
  *   flat = norm with the post-edge curvature (post - pre)/step removed above E0.
+ *
+ * Refused with a ParameterError (Larch repairs or replaces these silently): non-finite energies or mu, duplicate
+ * or decreasing energies, and a given E0 outside the data (Larch replaces it by the steepest point; a stored
+ * result would then claim an E0 the user never chose).
  */
 import { ParameterError } from "../util/errors.js";
 import { lstsq } from "../electrochem/linalg.js";
@@ -94,18 +99,44 @@ export function findE0(energy_eV: ArrayLike<number>, mu: ArrayLike<number>): num
   return energy_eV[best]!;
 }
 
+/**
+ * Throws a ParameterError unless every energy is finite and they increase strictly. A repeated energy gets its own
+ * message (scans restarted mid-range write one; averaging or dropping the repeat is the user's call, not ours).
+ * `field` names the array in the message: "energy_eV" for a sample, the standard's name for a standard.
+ */
+export function checkEnergyGrid(energy: ArrayLike<number>, field: string, source?: string): void {
+  for (let i = 0; i < energy.length; i++) {
+    const e = energy[i]!;
+    if (!Number.isFinite(e)) throw new ParameterError("non-finite energy", { path: source, location: `point ${i}`, field, expected: "finite energies (eV)", got: String(e) });
+    if (i === 0) continue;
+    const prev = energy[i - 1]!;
+    if (e === prev) {
+      throw new ParameterError("duplicate energy (remove or average the repeated point)", { path: source, location: `point ${i}`, field, expected: `> ${prev} eV (point ${i - 1})`, got: `${e} eV again` });
+    }
+    if (!(e > prev)) throw new ParameterError("energies must increase strictly", { path: source, location: `point ${i}`, field, expected: `> ${prev} eV`, got: `${e} eV` });
+  }
+}
+
 function validate(energy: ArrayLike<number>, mu: ArrayLike<number>, source = "spectrum"): void {
   if (energy.length !== mu.length) {
     throw new ParameterError("energy and mu differ in length", { path: source, field: "mu", expected: String(energy.length), got: String(mu.length) });
   }
   if (energy.length < 8) throw new ParameterError("too few points for normalisation", { path: source, field: "energy_eV", expected: ">= 8", got: String(energy.length) });
-  for (let i = 0; i < energy.length; i++) {
-    if (!Number.isFinite(energy[i]!) || !Number.isFinite(mu[i]!)) {
-      throw new ParameterError("non-finite value", { path: source, field: Number.isFinite(energy[i]!) ? "mu" : "energy_eV", location: `point ${i}`, expected: "finite", got: String(Number.isFinite(energy[i]!) ? mu[i] : energy[i]) });
-    }
-    if (i > 0 && !(energy[i]! > energy[i - 1]!)) {
-      throw new ParameterError("energies must increase strictly", { path: source, field: "energy_eV", location: `point ${i}`, expected: `> ${energy[i - 1]} eV`, got: `${energy[i]} eV` });
-    }
+  checkEnergyGrid(energy, "energy_eV", source);
+  for (let i = 0; i < mu.length; i++) {
+    if (!Number.isFinite(mu[i]!)) throw new ParameterError("non-finite value", { path: source, field: "mu", location: `point ${i}`, expected: "finite", got: String(mu[i]) });
+  }
+}
+
+/**
+ * Throws unless a given E0 lies inside the data, between the second and the next-to-last energy (the range in
+ * which Larch accepts one; at the first or last point there is no pre- or post-edge to fit).
+ */
+export function checkE0Inside(e0_eV: number, energy: ArrayLike<number>, source?: string): void {
+  const lo = energy[1]!;
+  const hi = energy[energy.length - 2]!;
+  if (!(Number.isFinite(e0_eV) && e0_eV >= lo && e0_eV <= hi)) {
+    throw new ParameterError("E0 outside the data", { path: source, field: "e0_eV", expected: `an energy inside the scan, ${lo} .. ${hi} eV`, got: `${e0_eV} eV` });
   }
 }
 
@@ -143,8 +174,8 @@ export function preEdge(energy_eV: ArrayLike<number>, mu: ArrayLike<number>, opt
   const m = Float64Array.from(mu);
   const n = e.length;
   const nvict = options.nvict ?? 0;
-  let e0 = options.e0_eV;
-  if (e0 === undefined || e0 < e[1]! || e0 > e[n - 2]!) e0 = findE0(e, m);
+  if (options.e0_eV !== undefined) checkE0Inside(options.e0_eV, e);
+  let e0 = options.e0_eV ?? findE0(e, m);
   const ie0 = indexNearest(e, e0);
   e0 = e[ie0]!;
 
@@ -159,7 +190,7 @@ export function preEdge(energy_eV: ArrayLike<number>, mu: ArrayLike<number>, opt
   let norm2 = options.norm2_eV ?? round5(e[n - 1]! - e0);
   if (norm2 < 0) norm2 = e[n - 1]! - e0 - norm2;
   norm2 = Math.min(norm2, e[n - 1]! - e0);
-  let norm1 = options.norm1_eV ?? Math.min(25, round5(norm2 / 15));
+  let norm1 = options.norm1_eV ?? Math.min(25, 5 * Math.round(norm2 / 15));
   if (norm1 > norm2) [norm1, norm2] = [norm2, norm1];
   norm1 = Math.min(norm1, norm2 - 10);
   let nnorm = options.nnorm;

@@ -37,9 +37,9 @@ describe("preEdge (Larch rules)", () => {
     // pre1 = round5(E[1] - E0) = round5(-51.25) = -50, pre2 = -25
     expect(r.pre1_eV).toBe(-50);
     expect(r.pre2_eV).toBe(-25);
-    // norm2 = round5(128) = 130 -> clipped to 128; norm1 = min(25, round5(128/15) = 10) = 10
+    // norm2 = round5(128) = 130 -> clipped to 128; norm1 = min(25, 5 * round(128/15) = 45) = 25 (Larch's pre_edge rule)
     expect(r.norm2_eV).toBeCloseTo(128, 9);
-    expect(r.norm1_eV).toBe(10);
+    expect(r.norm1_eV).toBe(25);
     expect(r.nnorm).toBe(1);
     expect(r.nvict).toBe(0);
     expect(r.preCoefs[1]).toBeCloseTo(-2e-4, 8);
