@@ -40,5 +40,5 @@ export {
   faradayVolume_um3,
 } from "./faraday.js";
 export { analyseOperando, operandoTables, type LabelSource, type ExperimentInfo, type OperandoOptions, type OperandoResult } from "./operando.js";
-export { labelImageComponents, zarrArrayComponents, type LabelImageComponentOptions, type LabelBlocksSource, type ZarrBlocksSource } from "./adapters.js";
+export { labelImageComponents, zarrArrayComponents, checkLabelsReadable, type LabelImageComponentOptions, type LabelBlocksSource, type ZarrBlocksSource } from "./adapters.js";
 export { toCsv, writeCsv, writeTables, toDataFrame, tableRows, selectColumns, type ResultTable, type Cell } from "./table.js";

@@ -10,6 +10,7 @@
 import { ParameterError, VolumeError } from "../util/errors.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
 import type { Block, NdArray, Selection, TypedArray } from "../volume/index.js";
+import { checkLabelsReadable, type LabelStatusSource } from "./adapters.js";
 import { accumulateCensus, createCensus, type ClassSpec } from "./census.js";
 import { ComponentLabeller, type Connectivity } from "./components.js";
 import { arealCapacity_mAh_cm2, faradayThickness_um, UM2_PER_CM2 } from "./faraday.js";
@@ -26,8 +27,8 @@ import {
 import { componentTable, layerComposition, sizeDistribution, voidProfile } from "./measures.js";
 import type { ResultTable } from "./table.js";
 
-/** What the analysis needs of a label image; `LabelImage` from the volume store fits. */
-export interface LabelSource {
+/** What the analysis needs of a label image; `LabelImage` from the volume store fits (its status is checked first). */
+export interface LabelSource extends LabelStatusSource {
   readonly shapeZYX: [number, number, number];
   readonly voxelSizeUm: [number, number, number];
   readonly timePointsH: number[];
@@ -62,6 +63,12 @@ export interface OperandoOptions {
   /** Radius (columns) of the median filter on the interface map (default 1; 0 keeps the raw per-column interface). */
   interfaceMedianRadius?: number;
   progress?: ProgressSink | false;
+  /**
+   * Analyse a label image whose writer has not finished (an interrupted or failed segmentation: missing chunks
+   * read as class 0). Default false: such a label image is refused by name. A stale one (computed from another
+   * image) is always refused.
+   */
+  allowIncomplete?: boolean;
 }
 
 export interface OperandoResult {
@@ -155,6 +162,8 @@ async function nearestValueDistance(
 }
 
 export async function analyseOperando(src: LabelSource, options: OperandoOptions): Promise<OperandoResult> {
+  // Before anything is read: an unfinished or stale label image gives numbers that look right and are not.
+  const incomplete = checkLabelsReadable(src, options.allowIncomplete);
   checkVoxelSize(src.voxelSizeUm);
   const conn = options.connectivity;
   if (conn !== 6 && conn !== 18 && conn !== 26)
@@ -178,7 +187,7 @@ export async function analyseOperando(src: LabelSource, options: OperandoOptions
   const ref = options.referenceTime ?? 0;
   if (!Number.isInteger(ref) || ref < 0 || ref >= nt)
     throw new ParameterError("reference time index out of range", { field: "referenceTime", expected: `0..${nt - 1}`, got: String(ref) });
-  const notes: string[] = [];
+  const notes: string[] = incomplete ? [incomplete] : [];
   const j = options.experiment.currentDensity_mA_cm2;
   const area = options.experiment.electrodeArea_cm2;
   if (j === undefined) notes.push("experiment.currentDensity_mA_cm2 missing: Faraday columns are NaN");

@@ -11,6 +11,11 @@
  *   --levels N                  resolution levels (2x pyramids for viewers; default 1)
  *   --no-overwrite              refuse to replace an existing store
  *   --print-params              print the resolved parameters as JSON and exit
+ *
+ * The output must be a new or empty folder or an earlier image (replaced whole, with every label image of it: labels
+ * computed from the old volume never stay on the new one). One writer per store: a second run while one is writing
+ * stops at once naming it (pid, host, start); a lock left by a killed run is taken over. Errors are one line naming
+ * the file, with exit status 2.
  */
 import { ParameterError, SsbCtError } from "../util/errors.js";
 import { generateTwin, presetParameters, type TwinOverrides } from "../twin/index.js";

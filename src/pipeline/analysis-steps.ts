@@ -15,7 +15,7 @@ import { OmeImage } from "../volume/index.js";
 import { fig2cInputs, regionAround, type Fig2cInputs } from "../figures/fig2c.js";
 import { numbers } from "../figures/columns.js";
 import { compareSegmenters } from "../segment/compare.js";
-import { treeIdentity } from "./identity.js";
+import { treeIdentity } from "../util/identity.js";
 import { packageRoot } from "./paths.js";
 import { JobResults } from "./results.js";
 import { primaryVolume } from "./figure-builders.js";
@@ -69,9 +69,12 @@ export function meshesStep(p: JobPaths): StepSpec {
       const labelName = ctx.upstream.segment ? "unet" : "segmentation";
       const names = await img.labelNames();
       if (!names.includes(labelName)) throw new StepNotApplicable(`the dataset has no labels/${labelName}`);
+      const labels = await img.openLabels(labelName);
+      // Meshes of a half-written or stale label image would draw a wrong figure: refuse it by name.
+      labels.assertReadable();
       const dir = join(ctx.resultsDir, "meshes");
       rmSync(dir, { recursive: true, force: true });
-      const a = await fig1aInputs(img, await img.openLabels(labelName), {});
+      const a = await fig1aInputs(img, labels, {});
       a.provenance = { ...a.provenance, labels: labelName };
       const times = img.timePointsH;
       const wanted = [0, 1.0, 1.5, 3.2].filter((h) => times.some((t) => Math.abs(t - h) < 1e-6));

@@ -3,9 +3,9 @@
  * inputs did not change is skipped; stale or partial results are refused by name), the main job that runs them,
  * and the reader notebooks use to get the job's results.
  */
-export { jsonIdentity, stableJson, treeIdentity, listFiles, sha256, type TreeIdentity } from "./identity.js";
+export { jsonIdentity, stableJson, treeIdentity, listFiles, sha256, type TreeIdentity } from "../util/identity.js";
 export { readRecord, StaleResultError, StepFailedError, type StepRecord, type StepStatus } from "./record.js";
-export { acquireLock, LockedError } from "./lock.js";
+export { acquireLock, LockedError } from "../util/lock.js";
 export { runSteps, staleReason, freshRecord, StepNotApplicable, type StepSpec, type StepContext, type StepRun, type StepOutcome } from "./step.js";
 export { jobPaths, packageRoot, type JobOptions, type JobPaths } from "./paths.js";
 export { JobResults } from "./results.js";

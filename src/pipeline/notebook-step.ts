@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { jsonIdentity, treeIdentity } from "./identity.js";
+import { jsonIdentity, treeIdentity } from "../util/identity.js";
 import { packageRoot, type JobPaths } from "./paths.js";
 import type { StepSpec } from "./step.js";
 import { StepFailedError } from "./record.js";

@@ -7,10 +7,11 @@ import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { SsbCtError } from "../util/errors.js";
-import type { TreeIdentity } from "./identity.js";
+import type { TreeIdentity } from "../util/identity.js";
 
 export const RECORD_FORMAT = "ssb-ct-step";
-export const STEPS_DIR = "steps";
+import { STEPS_DIR } from "../util/lock.js";
+export { STEPS_DIR };
 
 export type StepStatus = "complete" | "not-applicable";
 

@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { packageRoot } from "./paths.js";
 import { ParameterError, SsbCtError } from "../util/errors.js";
-import { jsonIdentity, sha256, treeIdentity, type TreeIdentity } from "./identity.js";
-import { acquireLock } from "./lock.js";
+import { jsonIdentity, sha256, treeIdentity, type TreeIdentity } from "../util/identity.js";
+import { acquireLock } from "../util/lock.js";
 import { readRecord, removeRecord, StaleResultError, StepFailedError, writeRecord, type StepRecord } from "./record.js";
 
 /** Thrown by a step (or its `applies` check) when it does not apply to these inputs: recorded, not an error. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { writeTables, type ResultTable } from "../analysis/table.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { FileFormatError } from "../util/errors.js";
-import { stableJson } from "./identity.js";
+import { stableJson } from "../util/identity.js";
 
 export const TABLES_JSON = "tables.json";
 

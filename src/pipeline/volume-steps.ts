@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { VolumeError } from "../util/errors.js";
 import { buildPyramid, OmeImage } from "../volume/index.js";
 import { readFileSync } from "node:fs";
-import { treeIdentity } from "./identity.js";
+import { treeIdentity } from "../util/identity.js";
 import { STEPS_DIR } from "./record.js";
 import { StepNotApplicable, type StepSpec } from "./step.js";
 import { writeTableSet } from "./tables.js";

@@ -6,10 +6,13 @@
  *   segment --data x.ome.zarr --model DIR [--label unet] [--engine onnx|tfjs] [--patch 64] [--probabilities] [--entropy]
  *   report  --data test.ome.zarr --train-data a.ome.zarr --model DIR [--model DIR2 ...] [--truth segmentation] [--t LAST] [--record-test]
  * Every option has its default in plans.ts; the trained model records the command line that made it.
+ * `segment` resumes an interrupted run of the same model and settings on the same image, and replaces (saying why)
+ * labels of another image, model or settings. Errors (bad input, a store another process writes, a full disk) are
+ * printed as one line naming the file, and exit with status 2.
  */
 import { basename, isAbsolute } from "node:path";
 import { OmeImage } from "../volume/index.js";
-import { ParameterError } from "../util/errors.js";
+import { ParameterError, SsbCtError } from "../util/errors.js";
 import { DEFAULT_TRAIN, DEFAULT_UNET, DEFAULT_INFER, type ChannelName, type UNetConfig } from "./plans.js";
 import { createSegmentModel, loadSegmentModel, saveSegmentModel } from "./model-io.js";
 import { normalisationFor, readRawVolume, toTrainingVolume, type RawVolume } from "./data.js";
@@ -99,12 +102,15 @@ export async function main(argv: string[]): Promise<void> {
       writeProbabilities: o.has("probabilities"),
       writeEntropy: o.has("entropy"),
     });
+    if (stats.replaced) console.error(`segment: replaced the earlier labels/${str(o, "label", "unet")}: ${stats.replaced}`);
     console.log(JSON.stringify(stats));
   } else if (cmd === "report") {
     const img = await OmeImage.open(str(o, "data"));
     const truthName = str(o, "truth", "segmentation");
     const t = num(o, "t", img.timePointsH.length - 1);
-    const truth = (await (await img.openLabels(truthName)).readVolume(t)).data as Uint8Array;
+    const truthLab = await img.openLabels(truthName);
+    truthLab.assertReadable(); // scores against an unfinished or stale truth would be wrong without a sign
+    const truth = (await truthLab.readVolume(t)).data as Uint8Array;
     const names = ["electrolyte", "void", "lithium"];
     const results: MethodResult[] = [];
     const { vols } = await rawVolumes(str(o, "train-data").split(","), truthName, ["phase", "absorption"]);
@@ -148,4 +154,12 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) await main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof SsbCtError)) throw e;
+    process.stderr.write(`segment: ${e.message}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -7,11 +7,23 @@
  * fallen out of the cache; the result does not depend on that (the accumulation order is fixed).
  *
  * Each label chunk is written atomically and last (after its probability / entropy chunks), so a present label
- * chunk means the chunk is finished: a restarted job with the same model and settings skips those chunks.
+ * chunk means the chunk is finished: a restarted job with the same model and settings on the same image skips
+ * those chunks. "Same" is the job record on the label image's level-0 array (`ssb-ct-segment`): the model's
+ * fingerprint, the settings, and the identity of the image (level-0 listing, shape, time points, channels) taken
+ * when the job started. Any difference replaces the label image whole and says why (`SegmentStats.replaced`): a
+ * regenerated image must never keep the labels of the old one.
+ *
+ * The label image is tracked (volume/completion.ts): its completion record is removed before the first chunk is
+ * written and written after the last, so readers refuse a segmentation that was interrupted or failed. The store's
+ * writer lock is held throughout.
  */
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { OmeImage, ZarrArray, type ChunkCache, type LabelImage } from "../volume/index.js";
+import { chunkCount, identityMismatch, imageIdentity, removeCompletion, writeCompletion, type ImageIdentity } from "../volume/completion.js";
+import { lockDataset } from "../volume/dataset-lock.js";
+import { writeErrorOf } from "../volume/output-folder.js";
+import { jsonIdentity } from "../util/identity.js";
 import { VolumeError, ParameterError } from "../util/errors.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
 import { DEFAULT_INFER, type InferConfig } from "./plans.js";
@@ -36,7 +48,7 @@ export interface SegmentOptions extends Partial<InferConfig> {
   writeProbabilities?: boolean;
   /** Also store the entropy of the class probabilities (nats; labels/<name>/entropy). */
   writeEntropy?: boolean;
-  /** Skip chunks a previous run with the same model and settings finished (default true). */
+  /** Skip chunks a previous run with the same model and settings on the same image finished (default true). */
   resume?: boolean;
   intraOpThreads?: number;
   progress?: ProgressSink | false;
@@ -52,6 +64,10 @@ export interface SegmentStats {
   voxels: number;
   engine: string;
   seconds: number;
+  /** Why an existing label image of this name was replaced instead of resumed (null: resumed, or none existed). */
+  replaced: string | null;
+  /** True when every chunk of every time point is written and the completion record is in place. */
+  complete: boolean;
 }
 
 /** Checks that the image has the model's channels and voxel size; throws a VolumeError naming the mismatch. */
@@ -135,6 +151,7 @@ async function readWindow(
   return out;
 }
 
+/** What labels were computed from; stored as `ssb-ct-segment` on the label image's level-0 array. */
 interface JobRecord {
   model: string;
   patchZYX: number[];
@@ -142,14 +159,39 @@ interface JobRecord {
   gaussianSigmaFraction: number;
   probabilities: boolean;
   entropy: boolean;
+  image: ImageIdentity;
 }
 
-function sameJob(a: unknown, b: JobRecord): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Why a previous job's labels cannot be continued by this job, naming the field; null when they can. */
+function jobMismatch(prev: unknown, job: JobRecord): string | null {
+  if (!prev || typeof prev !== "object") return "the label image has no job record";
+  const p = prev as Partial<JobRecord>;
+  if (!p.image) return "the label image records no image identity (written by an older version)";
+  const image = identityMismatch(p.image, job.image);
+  if (image) return `the image changed since it was segmented: ${image}`;
+  if (p.model !== job.model) return "another model (weights or normalisation differ)";
+  for (const k of ["patchZYX", "overlap", "gaussianSigmaFraction", "probabilities", "entropy"] as const)
+    if (jsonIdentity(p[k]) !== jsonIdentity(job[k])) return `another setting: ${k} was ${JSON.stringify(p[k])}, now ${JSON.stringify(job[k])}`;
+  return jsonIdentity(p) === jsonIdentity(job) ? null : "another job record";
 }
 
-/** Segments an OME-Zarr image with a model; returns what was done. */
+/**
+ * Segments an OME-Zarr image with a model into labels/<labelName>; returns what was done. Holds the store's writer
+ * lock; a full disk or read-only store is reported in words (finished chunks stay, and a rerun resumes).
+ */
 export async function segmentImage(img: OmeImage, sm: SegmentModel, options: SegmentOptions = {}): Promise<SegmentStats> {
+  let release: () => void = () => {};
+  try {
+    release = lockDataset(img.path, "segmentation");
+    return await segmentLocked(img, sm, options);
+  } catch (e) {
+    throw writeErrorOf(e, img.path);
+  } finally {
+    release();
+  }
+}
+
+async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOptions): Promise<SegmentStats> {
   const cfg: InferConfig = { ...DEFAULT_INFER, ...stripUndefined(options) };
   const t0 = performance.now();
   checkCompatible(img, sm, cfg.voxelSizeTolerance);
@@ -166,9 +208,13 @@ export async function segmentImage(img: OmeImage, sm: SegmentModel, options: Seg
     gaussianSigmaFraction: cfg.gaussianSigmaFraction,
     probabilities: Boolean(options.writeProbabilities),
     entropy: Boolean(options.writeEntropy),
+    image: imageIdentity(img),
   };
   const resume = options.resume ?? true;
+  const shape = img.shapeZYX;
+  const T = img.timePointsH.length;
   let lab: LabelImage | null = null;
+  let replaced: string | null = null;
   if ((await img.labelNames()).includes(labelName)) {
     const old = await img.openLabels(labelName);
     const prev = old.array(0).attributes["ssb-ct-segment"];
@@ -179,17 +225,22 @@ export async function segmentImage(img: OmeImage, sm: SegmentModel, options: Seg
         expected: "another labelName, or overwriteForeign: true",
         got: labelName,
       });
-    if (resume && sameJob(prev, job)) lab = old;
+    const grid = old.array(0).shape.join(",") === [T, 1, ...shape].join(",");
+    const why = !resume ? "resume: false" : jobMismatch(prev, job) ?? (grid ? null : `its grid ${old.array(0).shape.join(" x ")} is not the image's`);
+    if (why === null) lab = old;
+    else replaced = why;
   }
   const fresh = lab === null;
-  if (!lab) {
-    lab = await img.createLabels(labelName, { dtype: "uint8", classes: sm.record.classes, overwrite: true });
-    await lab.array(0).setAttributes({ ...lab.array(0).attributes, "ssb-ct-segment": job, "ssb-ct-model": { classes: sm.record.classes, channels: sm.record.unet.channels, training: sm.record.training.data, metrics: sm.record.metrics } });
-  }
+  if (lab) removeCompletion(lab.path); // first: from here on the label image is unfinished until the record is back
+  else
+    lab = await img.createLabels(labelName, {
+      dtype: "uint8",
+      classes: sm.record.classes,
+      overwrite: true,
+      attributes: { "ssb-ct-segment": job, "ssb-ct-model": { classes: sm.record.classes, channels: sm.record.unet.channels, training: sm.record.training.data, metrics: sm.record.metrics } },
+    });
   const labArr = lab.array(0);
   const [, , cz, cy, cx] = labArr.chunks as [number, number, number, number, number];
-  const shape = img.shapeZYX;
-  const T = img.timePointsH.length;
   const extraArray = async (name: string, channels: number): Promise<ZarrArray> => {
     const p = join(lab!.path, name);
     if (!fresh && existsSync(p)) return ZarrArray.open(p);
@@ -218,7 +269,7 @@ export async function segmentImage(img: OmeImage, sm: SegmentModel, options: Seg
   const cache = new WindowCache(cfg.cacheMiB * 2 ** 20);
   // Neighbouring windows overlap by half: without this each input chunk would be decoded about 8 times.
   const inputCache = img.array(0).chunkCache(cfg.inputCacheMiB * 2 ** 20);
-  const stats: SegmentStats = { chunksWritten: 0, chunksSkipped: 0, windowsPredicted: 0, windowsTotal: windowsPerVolume * times.length, voxels: 0, engine: engine.name, seconds: 0 };
+  const stats: SegmentStats = { chunksWritten: 0, chunksSkipped: 0, windowsPredicted: 0, windowsTotal: windowsPerVolume * times.length, voxels: 0, engine: engine.name, seconds: 0, replaced, complete: false };
   try {
     for (const t of times) {
       if (!(Number.isInteger(t) && t >= 0 && t < T)) throw new ParameterError("time point out of range", { field: "timePoints", expected: `0..${T - 1}`, got: String(t) });
@@ -263,6 +314,16 @@ export async function segmentImage(img: OmeImage, sm: SegmentModel, options: Seg
             stats.voxels += bv;
             progress.tick();
           }
+    }
+    // Last: the completion record, only when every time point is finished (a run over some time points, or one
+    // stopped by maxChunks, leaves the label image incomplete) and the image is still the one that was read.
+    const n = chunkCount(labArr);
+    if (n.written === n.total) {
+      const now = imageIdentity(img);
+      const changed = identityMismatch(job.image, now);
+      if (changed) throw new VolumeError("the image changed while it was segmented; the labels are left incomplete", { path: img.path, got: changed, expected: "run the segmentation again" });
+      writeCompletion(lab.path, { job, image: now, chunks: n.total });
+      stats.complete = true;
     }
   } finally {
     progress.finish();

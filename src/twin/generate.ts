@@ -3,11 +3,22 @@
  * labels/segmentation, written chunk by chunk (memory bounded by one block plus its margin), and next to the
  * arrays, inside the store: twin-manifest.json (every parameter, seed and true value), twin-electrochem.json
  * (voltage curves, impedance spectra, DC polarisation) and twin-xas.json (reference and measured spectra).
+ *
+ * Safe to rerun into the same store, never two at once: the folder is checked before a byte is written (new, empty
+ * or an earlier image), the store's writer lock is held throughout (a second writer fails naming the holder), the
+ * manifest (the store's completion mark, which readers test) is removed first and written last, and replacing the
+ * image removes every label image of the old one (labels/unet of the old volume must not stay on the new one).
+ * The twin's own label images are tracked: each gets a completion record with the identity of the image, last.
  */
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { jsonIdentity } from "../util/identity.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
-import { buildPyramid, OmeImage, type CodecSpec } from "../volume/index.js";
+import { chunkCount, imageIdentity, writeCompletion } from "../volume/completion.js";
+import { lockDataset } from "../volume/dataset-lock.js";
+import { checkDatasetFolder, writeErrorOf } from "../volume/output-folder.js";
+import { buildPyramid, OmeImage, type CodecSpec, type LabelImage } from "../volume/index.js";
 import { blockingSpectrum, cellResistances, cellSpectrum, dcPolarisation, voltageCurve, type CellResistances } from "./cell.js";
 import { chargeState, GLASS_UM_PER_mAh_cm2, LI_UM_PER_mAh_cm2, PRODUCT_UM_PER_mAh_cm2, type ChargeState } from "./history.js";
 import { renderBlock, type Box } from "./imaging.js";
@@ -122,9 +133,31 @@ function toJson(x: unknown): string {
   return JSON.stringify(x, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v === Infinity ? "Infinity" : v));
 }
 
-/** Generates the whole dataset at `path` (an .ome.zarr folder). */
+/** Level-0 attribute of the twin's label images: what wrote them (see volume/completion.ts). */
+export const TWIN_JOB_ATTR = "ssb-ct-twin";
+
+/**
+ * Generates the whole dataset at `path` (an .ome.zarr folder). Refuses, before writing, a path that is a file,
+ * "", a folder holding anything but an earlier image, an earlier image without `overwrite`, and a store another
+ * process is writing (naming it).
+ */
 export async function generateTwin(p: TwinParameters, path: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  checkDatasetFolder(path, { overwrite: options.overwrite });
+  let release: () => void = () => {};
+  try {
+    release = lockDataset(path, "twin generation");
+    return await writeTwin(p, path, options);
+  } catch (e) {
+    throw writeErrorOf(e, path);
+  } finally {
+    release();
+  }
+}
+
+async function writeTwin(p: TwinParameters, path: string, options: GenerateOptions): Promise<GenerateResult> {
   const t0 = performance.now();
+  // The manifest marks a finished store (readers look for it): gone before the first byte of the new dataset.
+  rmSync(join(path, MANIFEST_FILE), { force: true });
   const m = buildCellModel(p);
   const times = ctTimes_h(p);
   const [nz, ny, nx] = m.shapeZYX;
@@ -151,8 +184,10 @@ export async function generateTwin(p: TwinParameters, path: string, options: Gen
     },
     overwrite: options.overwrite,
   });
-  const matLab = await img.createLabels("material", { dtype: "uint8", classes: MATERIAL_CLASSES, chunksZYX: chunks, overwrite: options.overwrite });
-  const segLab = await img.createLabels("segmentation", { dtype: "uint8", classes: SEGMENTATION_CLASSES, chunksZYX: chunks, overwrite: options.overwrite });
+  const job = { preset: p.preset, seed: p.seed, parameters: jsonIdentity(p) };
+  const labelOptions = { dtype: "uint8" as const, chunksZYX: chunks, overwrite: options.overwrite, attributes: { [TWIN_JOB_ATTR]: job } };
+  const matLab = await img.createLabels("material", { ...labelOptions, classes: MATERIAL_CLASSES });
+  const segLab = await img.createLabels("segmentation", { ...labelOptions, classes: SEGMENTATION_CLASSES });
 
   const boxes: Box[] = [];
   for (let z = 0; z < nz; z += chunks[0])
@@ -250,6 +285,8 @@ export async function generateTwin(p: TwinParameters, path: string, options: Gen
   };
   writeFileAtomic(join(path, ELECTROCHEM_FILE), toJson(electrochem));
   writeFileAtomic(join(path, XAS_FILE), toJson(xas));
-  writeFileAtomic(join(path, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+  const image = imageIdentity(img);
+  for (const lab of [matLab, segLab] as LabelImage[]) writeCompletion(lab.path, { job, image, chunks: chunkCount(lab.array(0)).total });
+  writeFileAtomic(join(path, MANIFEST_FILE), JSON.stringify(manifest, null, 1), { fsync: true });
   return { manifest, path, blocks: boxes.length * times.length, seconds: (performance.now() - t0) / 1000 };
 }

@@ -9,3 +9,6 @@ export { buildPyramid, downsampleMean, downsampleMode } from "./pyramid.js";
 export { copyBox, fillBox } from "./ndcopy.js";
 export { VolumeError } from "../util/errors.js";
 export * from "./import/index.js";
+export { DatasetLockedError, lockDataset, datasetLockPath } from "./dataset-lock.js";
+export { checkDatasetFolder, writeErrorOf, type FolderState } from "./output-folder.js";
+export { IncompleteLabelsError, StaleLabelsError, imageIdentity, labelStatus, type LabelStatus, type LabelState, type ImageIdentity } from "./completion.js";

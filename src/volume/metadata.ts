@@ -61,13 +61,49 @@ function intArray(path: string, field: string, v: unknown): number[] {
   return v as number[];
 }
 
-function fillNumber(path: string, v: unknown): number {
+const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+};
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A v3 float fill value written as its bit pattern ("0x7fc00000"), read as the number it encodes. */
+function hexFloat(path: string, hex: string, dtype: DataType): number {
+  const digits = dtype === "float32" ? 8 : 16;
+  if (!new RegExp(`^0x[0-9a-fA-F]{${digits}}$`).test(hex)) fail(path, "fill_value", `0x and ${digits} hex digits for ${dtype}`, hex);
+  const view = new DataView(new ArrayBuffer(digits / 2));
+  if (dtype === "float32") {
+    view.setUint32(0, parseInt(hex.slice(2), 16));
+    return view.getFloat32(0);
+  }
+  view.setBigUint64(0, BigInt(hex));
+  return view.getFloat64(0);
+}
+
+/**
+ * The fill value, checked against the dtype: a missing chunk reads as this value, so one the dtype cannot hold
+ * (-1 or 300 in uint8, 1.5 or NaN in an integer type, 1e39 in float32) would make reads disagree with other readers.
+ */
+function fillNumber(path: string, v: unknown, dtype: DataType): number {
+  let x: number;
   if (v === null || v === undefined) return 0;
-  if (typeof v === "number") return v;
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  return fail(path, "fill_value", "a number, null, or NaN/Infinity string", v);
+  if (typeof v === "number") x = v;
+  else if (v === "NaN") x = NaN;
+  else if (v === "Infinity") x = Infinity;
+  else if (v === "-Infinity") x = -Infinity;
+  else if (typeof v === "string" && v.startsWith("0x") && (dtype === "float32" || dtype === "float64")) x = hexFloat(path, v, dtype);
+  else return fail(path, "fill_value", "a number, null, or NaN/Infinity string", v);
+  const range = INT_RANGE[dtype];
+  if (range) {
+    if (!Number.isInteger(x) || x < range[0] || x > range[1]) fail(path, "fill_value", `an integer in [${range[0]}, ${range[1]}] (representable in ${dtype})`, v);
+  } else if (dtype === "float32" && Number.isFinite(x) && Math.abs(x) > FLOAT32_MAX) {
+    fail(path, "fill_value", `a value representable in float32 (|x| <= ${FLOAT32_MAX}, or NaN/Infinity)`, v);
+  }
+  return x;
 }
 
 function v2Codec(path: string, c: unknown): CodecSpec {
@@ -117,7 +153,7 @@ export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMe
     chunks,
     dtype,
     littleEndian: m.dtype[0] !== ">",
-    fillValue: fillNumber(path, m.fill_value),
+    fillValue: fillNumber(path, m.fill_value, dtype),
     codec: v2Codec(path, m.compressor),
     separator: sep,
     keyPrefix: "",
@@ -135,7 +171,7 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
   const grid = m.chunk_grid as { name?: string; configuration?: { chunk_shape?: unknown } } | undefined;
   if (!grid || grid.name !== "regular") fail(path, "chunk_grid.name", "regular", grid?.name);
   const chunks = intArray(path, "chunk_grid.configuration.chunk_shape", grid.configuration?.chunk_shape);
-  if (chunks.length !== shape.length) fail(path, "chunk_grid.configuration.chunk_shape", `${shape.length} entries`, chunks);
+  if (chunks.length !== shape.length || chunks.some((c) => c < 1)) fail(path, "chunk_grid.configuration.chunk_shape", `${shape.length} positive integers`, chunks);
   const dtype = m.data_type as DataType;
   if (!V3_DTYPES.has(dtype)) fail(path, "data_type", [...V3_DTYPES].join(", "), m.data_type);
   const enc = (m.chunk_key_encoding ?? { name: "default" }) as { name?: string; configuration?: { separator?: string } };
@@ -148,6 +184,8 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
     separator = (enc.configuration?.separator ?? ".") as "." | "/";
     keyPrefix = "";
   } else return fail(path, "chunk_key_encoding.name", "default or v2", enc.name);
+  // Any other separator would make every chunk key miss, and the whole array read as the fill value.
+  if (separator !== "." && separator !== "/") fail(path, "chunk_key_encoding.configuration.separator", '"." or "/"', enc.configuration?.separator);
   if (!Array.isArray(m.codecs)) fail(path, "codecs", "an array of codec objects", m.codecs);
   let littleEndian = true;
   let codec: CodecSpec = { name: "raw" };
@@ -191,7 +229,7 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
     chunks,
     dtype,
     littleEndian,
-    fillValue: fillNumber(path, m.fill_value),
+    fillValue: fillNumber(path, m.fill_value, dtype),
     codec,
     separator,
     keyPrefix,

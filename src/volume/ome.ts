@@ -4,11 +4,13 @@
  * `labels/<name>`. Version 0.4 (zarr v2, the widest reader support) is the default; 0.5 (zarr v3) on request.
  * Reading also accepts 3D/4D images and any OME-Zarr with the axes named t, c, z, y, x.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { readJsonIfExists, ZarrArray, type ChunkCache } from "./array.js";
+import { assertLabelsReadable, labelStatus, type LabelStatus } from "./completion.js";
+import { checkDatasetFolder, writeErrorOf } from "./output-folder.js";
 import type { Block, CodecSpec, DataType, NdArray, Selection } from "./types.js";
 
 export type OmeVersion = "0.4" | "0.5";
@@ -85,17 +87,20 @@ interface Multiscale {
   metadata?: Record<string, unknown>;
 }
 
-/** Group attributes, whichever zarr version: v2 `.zattrs`, v3 `zarr.json` attributes. */
-function readGroupAttrs(path: string): { attrs: Record<string, unknown>; zarrFormat: 2 | 3 } {
+/**
+ * Group attributes, whichever zarr version: v2 `.zattrs`, v3 `zarr.json` attributes; `file` is where they live
+ * (what metadata errors name).
+ */
+function readGroupAttrs(path: string): { attrs: Record<string, unknown>; zarrFormat: 2 | 3; file: string } {
   if (!existsSync(path)) throw new VolumeError("no OME-Zarr store at this path", { path, expected: "a zarr group folder" });
   const v3 = readJsonIfExists(join(path, "zarr.json")) as Record<string, unknown> | undefined;
   if (v3) {
-    if (v3.node_type !== "group") throw new VolumeError("expected a zarr group", { path, field: "node_type", expected: "group", got: String(v3.node_type) });
-    return { attrs: (v3.attributes ?? {}) as Record<string, unknown>, zarrFormat: 3 };
+    if (v3.node_type !== "group") throw new VolumeError("expected a zarr group", { path: join(path, "zarr.json"), field: "node_type", expected: "group", got: String(v3.node_type) });
+    return { attrs: (v3.attributes ?? {}) as Record<string, unknown>, zarrFormat: 3, file: join(path, "zarr.json") };
   }
   if (!existsSync(join(path, ".zgroup")))
     throw new VolumeError("not a zarr group", { path, expected: ".zgroup (zarr v2) or zarr.json (zarr v3)" });
-  return { attrs: (readJsonIfExists(join(path, ".zattrs")) ?? {}) as Record<string, unknown>, zarrFormat: 2 };
+  return { attrs: (readJsonIfExists(join(path, ".zattrs")) ?? {}) as Record<string, unknown>, zarrFormat: 2, file: join(path, ".zattrs") };
 }
 
 function writeGroup(path: string, zarrFormat: 2 | 3, attrs: Record<string, unknown>): void {
@@ -164,7 +169,12 @@ interface Layout {
   timeScaleH: number;
 }
 
-function parseLayout(path: string, ms: Multiscale, options: OpenOptions): Layout {
+/**
+ * Axes, voxel size and time step of multiscale 0, validated: `path` is the attributes file (errors name it and the
+ * field). `explicitTimes`: the time points come from our own list in hours, so the OME time scale and unit are not
+ * used for them.
+ */
+function parseLayout(path: string, ms: Multiscale, options: OpenOptions, explicitTimes = false): Layout {
   const field = "multiscales[0].axes";
   if (!Array.isArray(ms.axes)) throw new VolumeError("OME-Zarr multiscales has no axes", { path, field, expected: "an array of {name, type, unit}" });
   const axisIndex = { t: -1, c: -1, z: -1, y: -1, x: -1 };
@@ -175,10 +185,10 @@ function parseLayout(path: string, ms: Multiscale, options: OpenOptions): Layout
   });
   for (const ax of ["z", "y", "x"] as const)
     if (axisIndex[ax] < 0) throw new VolumeError("image lacks a spatial axis", { path, field, expected: "axes z, y and x", got: JSON.stringify(ms.axes) });
-  const ds0 = ms.datasets?.[0];
-  const scale = ds0?.coordinateTransformations?.find((t) => t.type === "scale")?.scale;
-  if (!scale || scale.length !== ms.axes.length)
-    throw new VolumeError("OME-Zarr dataset 0 has no scale transform", { path, field: "multiscales[0].datasets[0].coordinateTransformations", expected: `a scale with ${ms.axes.length} entries` });
+  if (!Array.isArray(ms.datasets) || !ms.datasets.length)
+    throw new VolumeError("OME-Zarr multiscales has no datasets", { path, field: "multiscales[0].datasets", expected: "a non-empty list of {path, coordinateTransformations}" });
+  checkTransforms(path, ms);
+  const scale = ms.datasets[0]!.coordinateTransformations.find((t) => t.type === "scale")!.scale!;
   const unitOf = (ax: "t" | "z" | "y" | "x"): string | undefined => {
     const a = ms.axes[axisIndex[ax]];
     return a && typeof a === "object" ? a.unit : undefined;
@@ -203,9 +213,51 @@ function parseLayout(path: string, ms: Multiscale, options: OpenOptions): Layout
       const f = TIME_TO_H[unit];
       if (f === undefined) throw new VolumeError("unknown time unit", { path, field: `${field}[${axisIndex.t}].unit`, expected: Object.keys(TIME_TO_H).join(", "), got: unit });
       timeScaleH = scale[axisIndex.t]! * f;
-    } else timeScaleH = NaN;
+    } else if (explicitTimes) {
+      timeScaleH = NaN; // never used: the times come from the explicit list
+    } else {
+      // Without a unit the time points would be numbers of unknown meaning (seconds? hours?): Faraday's law and
+      // every rate would be off by that factor.
+      throw new VolumeError("OME-Zarr time axis has no unit", {
+        path,
+        field: `${field}[${axisIndex.t}].unit`,
+        expected: `a time unit (${Object.keys(TIME_TO_H).join(", ")}), or pass units: {time} when opening`,
+        got: "missing",
+      });
+    }
   }
   return { axisIndex, voxelSizeUm: voxel, timeScaleH };
+}
+
+/**
+ * Every dataset's scale: one positive finite number per axis (a zero, negative or NaN voxel size makes every
+ * physical quantity wrong, silently); translations finite.
+ */
+function checkTransforms(path: string, ms: Multiscale): void {
+  ms.datasets.forEach((ds, k) => {
+    const field = `multiscales[0].datasets[${k}].coordinateTransformations`;
+    const list = ds?.coordinateTransformations;
+    if (!Array.isArray(list)) throw new VolumeError("OME-Zarr dataset has no coordinate transformations", { path, field, expected: "a list with a scale transform" });
+    const si = list.findIndex((t) => t?.type === "scale");
+    const scale = list[si]?.scale;
+    if (!Array.isArray(scale) || scale.length !== ms.axes.length)
+      throw new VolumeError(`OME-Zarr dataset ${k} has no scale transform`, { path, field, expected: `a scale with ${ms.axes.length} entries`, got: JSON.stringify(scale ?? null) });
+    scale.forEach((v, i) => {
+      if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
+        throw new VolumeError("OME-Zarr scale must be positive finite numbers", { path, field: `${field}[${si}].scale[${i}]`, expected: "a positive finite number", got: JSON.stringify(v) });
+    });
+    list.forEach((t, ti) => {
+      if (t?.type !== "translation") return;
+      const tr = t.translation;
+      if (!Array.isArray(tr) || tr.length !== ms.axes.length || tr.some((v) => typeof v !== "number" || !Number.isFinite(v)))
+        throw new VolumeError("OME-Zarr translation must be finite numbers", { path, field: `${field}[${ti}].translation`, expected: `${ms.axes.length} finite numbers`, got: JSON.stringify(tr ?? null) });
+    });
+  });
+}
+
+/** True when `list` is our explicit list of `n` time points in hours (finite, increasing). */
+function explicitTimeList(list: unknown, n: number): list is number[] {
+  return Array.isArray(list) && list.length === n && list.every((v, i) => typeof v === "number" && Number.isFinite(v) && (i === 0 || v > (list[i - 1] as number)));
 }
 
 /** Common read/write plumbing of images and label images: both are 5D (t, c, z, y, x) multiscale groups. */
@@ -316,62 +368,87 @@ export class OmeImage extends MultiscaleVolume {
     readonly channels: string[],
     readonly experiment: ExperimentMetadata,
     readonly name: string,
+    private readonly openOptions: OpenOptions = {},
   ) {
     super(path, version, levelArrays, layout, timePointsH);
   }
 
-  /** Creates an empty image: level 0 only (build the pyramid after writing), every chunk missing (reads as 0). */
+  /**
+   * Creates an empty image: level 0 only (build the pyramid after writing), every chunk missing (reads as 0).
+   * The folder is checked before anything is written: new, empty, or (with overwrite) an earlier image. Overwriting
+   * replaces the image whole: its resolution levels and every label image go (they belong to the old pixels, and
+   * labels of an old image must never stay attached to a new one); other files in the store are left alone.
+   */
   static async create(path: string, spec: OmeImageSpec): Promise<OmeImage> {
     const version = spec.version ?? "0.4";
     const zarrFormat = version === "0.5" ? 3 : 2;
     if (!spec.channels.length) throw new VolumeError("an image needs at least one channel", { path, field: "channels" });
     if (!spec.timePointsH.length) throw new VolumeError("an image needs at least one time point", { path, field: "timePointsH" });
+    if (spec.timePointsH.some((t) => !Number.isFinite(t)))
+      throw new VolumeError("time points must be finite numbers of hours", { path, field: "timePointsH", got: JSON.stringify(spec.timePointsH) });
     for (let i = 1; i < spec.timePointsH.length; i++)
       if (!(spec.timePointsH[i]! > spec.timePointsH[i - 1]!))
         throw new VolumeError("time points must increase", { path, field: "timePointsH", got: JSON.stringify(spec.timePointsH) });
-    if (spec.voxelSizeUm.some((v) => !(v > 0)))
-      throw new VolumeError("voxel size must be positive", { path, field: "voxelSizeUm", expected: "three positive micrometre values", got: JSON.stringify(spec.voxelSizeUm) });
-    if (existsSync(path) && !spec.overwrite && (existsSync(join(path, ".zgroup")) || existsSync(join(path, "zarr.json"))))
-      throw new VolumeError("an OME-Zarr image already exists here", { path, expected: "an empty location, or overwrite: true" });
+    if (spec.voxelSizeUm.length !== 3 || spec.voxelSizeUm.some((v) => !(v > 0) || !Number.isFinite(v)))
+      throw new VolumeError("voxel size must be positive", { path, field: "voxelSizeUm", expected: "three positive finite micrometre values", got: JSON.stringify(spec.voxelSizeUm) });
+    const state = checkDatasetFolder(path, { overwrite: spec.overwrite });
+    if (state === "dataset") {
+      let group: { attrs: Record<string, unknown>; file: string } | null = null;
+      try {
+        group = readGroupAttrs(path);
+      } catch {
+        group = null; // a store of ours with unreadable metadata (a crash while it was written) may be replaced
+      }
+      if (group && !Array.isArray(omeBlock(group.attrs).ome.multiscales))
+        throw new VolumeError("the output folder is a zarr group that is not an OME-Zarr image; nothing was written", {
+          path: group.file,
+          field: "multiscales",
+          expected: "an earlier OME-Zarr image to overwrite, or a new or empty folder",
+          got: "no multiscales",
+        });
+    }
     const name = spec.name ?? "operando-ct";
     const chunks = spec.chunksZYX ?? defaultChunks(spec.shapeZYX);
-    const arr = await ZarrArray.create(join(path, "0"), {
-      shape: [spec.timePointsH.length, spec.channels.length, ...spec.shapeZYX],
-      chunks: [1, 1, ...chunks],
-      dtype: spec.dtype,
-      codec: spec.codec,
-      zarrFormat,
-      dimensionNames: [...AXES],
-      overwrite: spec.overwrite,
-    });
-    const attrs = imageAttrs(version, name, 1, spec.timePointsH, spec.voxelSizeUm, spec.channels, spec.experiment ?? {});
-    writeGroup(path, zarrFormat, attrs);
-    const layout: Layout = { axisIndex: { t: 0, c: 1, z: 2, y: 3, x: 4 }, voxelSizeUm: [...spec.voxelSizeUm], timeScaleH: timeStep(spec.timePointsH) };
-    return new OmeImage(path, version, [arr], layout, [...spec.timePointsH], [...spec.channels], { ...(spec.experiment ?? {}) }, name);
+    try {
+      if (state === "dataset") clearImage(path);
+      // Group first: a store interrupted after this is recognisably ours (a zarr group) and can be overwritten.
+      const attrs = imageAttrs(version, name, 1, spec.timePointsH, spec.voxelSizeUm, spec.channels, spec.experiment ?? {});
+      writeGroup(path, zarrFormat, attrs);
+      const arr = await ZarrArray.create(join(path, "0"), {
+        shape: [spec.timePointsH.length, spec.channels.length, ...spec.shapeZYX],
+        chunks: [1, 1, ...chunks],
+        dtype: spec.dtype,
+        codec: spec.codec,
+        zarrFormat,
+        dimensionNames: [...AXES],
+        overwrite: true,
+      });
+      const layout: Layout = { axisIndex: { t: 0, c: 1, z: 2, y: 3, x: 4 }, voxelSizeUm: [...spec.voxelSizeUm], timeScaleH: timeStep(spec.timePointsH) };
+      return new OmeImage(path, version, [arr], layout, [...spec.timePointsH], [...spec.channels], { ...(spec.experiment ?? {}) }, name);
+    } catch (e) {
+      throw writeErrorOf(e, path);
+    }
   }
 
   static async open(path: string, options: OpenOptions = {}): Promise<OmeImage> {
-    const { attrs } = readGroupAttrs(path);
+    const { attrs, file } = readGroupAttrs(path);
     const { ome, version } = omeBlock(attrs);
     const list = ome.multiscales as Multiscale[] | undefined;
     if (!Array.isArray(list) || !list.length)
-      throw new VolumeError("not an OME-Zarr image", { path, field: "multiscales", expected: "a non-empty multiscales list in the group attributes" });
+      throw new VolumeError("not an OME-Zarr image", { path: file, field: "multiscales", expected: "a non-empty multiscales list in the group attributes" });
     const ms = list[0]!;
-    const layout = parseLayout(path, ms, options);
-    const levelArrays: ZarrArray[] = [];
-    for (const ds of ms.datasets) levelArrays.push(await ZarrArray.open(join(path, ds.path)));
+    const { levelArrays, timeCount } = await openLevels(path, file, ms);
+    const own = (attrs["ssb-ct"] ?? {}) as { time_points_h?: unknown; experiment?: ExperimentMetadata };
+    const explicit = explicitTimeList(own.time_points_h, timeCount);
+    if (!explicit && Array.isArray(own.time_points_h) && own.time_points_h.length === timeCount)
+      throw new VolumeError("time points must be finite, increasing numbers of hours", { path: file, field: "ssb-ct.time_points_h", expected: `${timeCount} increasing finite numbers`, got: JSON.stringify(own.time_points_h) });
+    const layout = parseLayout(file, ms, options, explicit || timeCount <= 1);
     const a0 = levelArrays[0]!;
-    if (a0.ndim !== ms.axes.length)
-      throw new VolumeError("array rank does not match the OME axes", { path: a0.path, expected: `${ms.axes.length} dimensions`, got: String(a0.ndim) });
-    const own = (attrs["ssb-ct"] ?? {}) as { time_points_h?: number[]; experiment?: ExperimentMetadata };
-    const nt = layout.axisIndex.t >= 0 ? a0.shape[layout.axisIndex.t]! : 1;
-    let times: number[];
-    if (Array.isArray(own.time_points_h) && own.time_points_h.length === nt) times = own.time_points_h;
-    else times = Array.from({ length: nt }, (_, i) => i * layout.timeScaleH);
+    const times = explicit ? [...(own.time_points_h as number[])] : Array.from({ length: timeCount }, (_, i) => i * (timeCount > 1 ? layout.timeScaleH : 1));
     const nc = layout.axisIndex.c >= 0 ? a0.shape[layout.axisIndex.c]! : 1;
     const omero = ome.omero as { channels?: Array<{ label?: string }> } | undefined;
     const channels = Array.from({ length: nc }, (_, i) => omero?.channels?.[i]?.label ?? `channel-${i}`);
-    return new OmeImage(path, version, levelArrays, layout, times, channels, own.experiment ?? {}, ms.name ?? "");
+    return new OmeImage(path, version, levelArrays, layout, times, channels, own.experiment ?? {}, ms.name ?? "", options);
   }
 
   channelIndex(channel: string | number): number {
@@ -407,12 +484,24 @@ export class OmeImage extends MultiscaleVolume {
     return Array.isArray(ome.labels) ? (ome.labels as string[]).filter((n) => existsSync(join(this.labelsPath(), n))) : [];
   }
 
-  /** Creates a label image (same t, z, y, x grid; one channel) under labels/<name>. */
+  /**
+   * Creates a label image (same t, z, y, x grid; one channel) under labels/<name>. Overwriting replaces the label
+   * image whole (levels, extra arrays, completion record). `attributes` go on the level-0 array before any chunk
+   * is written: a writer's job attribute (see completion.ts) makes the label image tracked from its first byte.
+   */
   async createLabels(
     name: string,
-    options: { dtype?: "uint8" | "uint16" | "uint32"; classes?: LabelClass[]; chunksZYX?: [number, number, number]; overwrite?: boolean; codec?: CodecSpec } = {},
+    options: {
+      dtype?: "uint8" | "uint16" | "uint32";
+      classes?: LabelClass[];
+      chunksZYX?: [number, number, number];
+      overwrite?: boolean;
+      codec?: CodecSpec;
+      attributes?: Record<string, unknown>;
+    } = {},
   ): Promise<LabelImage> {
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new VolumeError("invalid label name", { path: this.path, field: "name", expected: "letters, digits, . _ -", got: name });
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || name === "." || name === "..")
+      throw new VolumeError("invalid label name", { path: this.path, field: "name", expected: "letters, digits, . _ -", got: name });
     const zarrFormat = this.version === "0.5" ? 3 : 2;
     const names = await this.labelNames();
     const lp = join(this.labelsPath(), name);
@@ -420,28 +509,39 @@ export class OmeImage extends MultiscaleVolume {
     const a0 = this.array(0);
     const ax = this.layout.axisIndex;
     const chunks = options.chunksZYX ?? ([a0.chunks[ax.z]!, a0.chunks[ax.y]!, a0.chunks[ax.x]!] as [number, number, number]);
-    const arr = await ZarrArray.create(join(lp, "0"), {
-      shape: [this.timePointsH.length, 1, ...this.shapeZYX],
-      chunks: [1, 1, ...chunks],
-      dtype: options.dtype ?? "uint8",
-      codec: options.codec ?? { name: "blosc", cname: "zstd", clevel: 5, shuffle: "byte" },
-      zarrFormat,
-      dimensionNames: [...AXES],
-      overwrite: true,
-    });
-    const classes = options.classes ?? [];
-    writeGroup(lp, zarrFormat, labelAttrs(this.version, name, 1, this.timePointsH, this.voxelSizeUm, classes));
-    if (!names.includes(name)) names.push(name);
-    writeGroup(this.labelsPath(), zarrFormat, wrapOme(this.version, { labels: names }));
-    const layout: Layout = { axisIndex: { t: 0, c: 1, z: 2, y: 3, x: 4 }, voxelSizeUm: this.voxelSizeUm, timeScaleH: this.layout.timeScaleH };
-    return new LabelImage(lp, this.version, [arr], layout, [...this.timePointsH], classes, name);
+    try {
+      // Whole: a stale level 1, probabilities array or completion record of the old label image must not survive.
+      rmSync(lp, { recursive: true, force: true });
+      const arr = await ZarrArray.create(join(lp, "0"), {
+        shape: [this.timePointsH.length, 1, ...this.shapeZYX],
+        chunks: [1, 1, ...chunks],
+        dtype: options.dtype ?? "uint8",
+        codec: options.codec ?? { name: "blosc", cname: "zstd", clevel: 5, shuffle: "byte" },
+        zarrFormat,
+        dimensionNames: [...AXES],
+        attributes: options.attributes,
+        overwrite: true,
+      });
+      const classes = options.classes ?? [];
+      writeGroup(lp, zarrFormat, labelAttrs(this.version, name, 1, this.timePointsH, this.voxelSizeUm, classes));
+      if (!names.includes(name)) names.push(name);
+      writeGroup(this.labelsPath(), zarrFormat, wrapOme(this.version, { labels: names }));
+      const layout: Layout = { axisIndex: { t: 0, c: 1, z: 2, y: 3, x: 4 }, voxelSizeUm: this.voxelSizeUm, timeScaleH: this.layout.timeScaleH };
+      return new LabelImage(lp, this.version, [arr], layout, [...this.timePointsH], classes, name, this);
+    } catch (e) {
+      throw writeErrorOf(e, this.path);
+    }
   }
 
+  /**
+   * Opens labels/<name> whatever its state (a resumed segmentation reads its own unfinished labels); readers of
+   * results check `status()` / `assertReadable()`, as the analysis does.
+   */
   async openLabels(name: string): Promise<LabelImage> {
     const lp = join(this.labelsPath(), name);
     if (!(await this.labelNames()).includes(name))
       throw new VolumeError("no such label image", { path: lp, expected: (await this.labelNames()).join(", ") || "(no labels)", got: name });
-    return LabelImage.openAt(lp, this.timePointsH);
+    return LabelImage.openAt(lp, this.timePointsH, { ...this.openOptions, source: this });
   }
 
   /** Rewrites the group metadata to list `levels` resolution levels (after buildPyramid wrote them). */
@@ -462,27 +562,41 @@ export class LabelImage extends MultiscaleVolume {
     timePointsH: number[],
     readonly classes: LabelClass[],
     readonly name: string,
+    /** The image the labels belong to (known when opened through it): what staleness is checked against. */
+    private readonly source?: OmeImage,
   ) {
     super(path, version, levelArrays, layout, timePointsH);
   }
 
-  static async openAt(path: string, timePointsH?: number[]): Promise<LabelImage> {
-    const { attrs } = readGroupAttrs(path);
+  static async openAt(path: string, timePointsH?: number[], options: OpenOptions & { source?: OmeImage } = {}): Promise<LabelImage> {
+    const { attrs, file } = readGroupAttrs(path);
     const { ome, version } = omeBlock(attrs);
     const ms = (ome.multiscales as Multiscale[] | undefined)?.[0];
-    if (!ms) throw new VolumeError("label image has no multiscales", { path, field: "multiscales" });
-    const layout = parseLayout(path, ms, {});
-    const levelArrays: ZarrArray[] = [];
-    for (const ds of ms.datasets) levelArrays.push(await ZarrArray.open(join(path, ds.path)));
+    if (!ms) throw new VolumeError("label image has no multiscales", { path: file, field: "multiscales" });
+    const { levelArrays, timeCount } = await openLevels(path, file, ms);
+    const layout = parseLayout(file, ms, options, timeCount <= 1 || timePointsH?.length === timeCount);
     const il = (ome["image-label"] ?? {}) as { properties?: Array<Record<string, unknown>>; colors?: Array<{ "label-value": number; rgba: [number, number, number, number] }> };
     const classes: LabelClass[] = (il.properties ?? []).map((p) => {
       const value = Number(p["label-value"]);
       const color = il.colors?.find((c) => c["label-value"] === value)?.rgba;
       return { value, name: String(p.class ?? p.name ?? value), ...(color ? { color } : {}) };
     });
-    const nt = layout.axisIndex.t >= 0 ? levelArrays[0]!.shape[layout.axisIndex.t]! : 1;
-    const times = timePointsH && timePointsH.length === nt ? timePointsH : Array.from({ length: nt }, (_, i) => i * layout.timeScaleH);
-    return new LabelImage(path, version, levelArrays, layout, times, classes, ms.name ?? "");
+    const nt = timeCount;
+    const times = timePointsH && timePointsH.length === nt ? timePointsH : Array.from({ length: nt }, (_, i) => i * (nt > 1 ? layout.timeScaleH : 1));
+    return new LabelImage(path, version, levelArrays, layout, times, classes, ms.name ?? "", options.source);
+  }
+
+  /**
+   * Whether the labels can be read as a result: complete, incomplete (a tracked writer has not finished), stale
+   * (computed from another image than the one they are attached to), or untracked (no writer's job recorded).
+   */
+  status(): LabelStatus {
+    return labelStatus(this.path, this.array(0), this.source);
+  }
+
+  /** Throws IncompleteLabelsError (unless allowIncomplete) or StaleLabelsError, naming this label image. */
+  assertReadable(options: { allowIncomplete?: boolean } = {}): void {
+    assertLabelsReadable(this.name || this.path, this.path, this.status(), options);
   }
 
   /** Value of a class by name. */
@@ -510,6 +624,45 @@ export class LabelImage extends MultiscaleVolume {
     this.levelArrays.length = 0;
     for (let k = 0; k < levels; k++) this.levelArrays.push(await ZarrArray.open(join(this.path, String(k))));
   }
+}
+
+/** Opens the level arrays a multiscale lists; checks rank against the axes; returns the time axis length. */
+async function openLevels(path: string, file: string, ms: Multiscale): Promise<{ levelArrays: ZarrArray[]; timeCount: number }> {
+  if (!Array.isArray(ms.axes)) throw new VolumeError("OME-Zarr multiscales has no axes", { path: file, field: "multiscales[0].axes", expected: "an array of {name, type, unit}" });
+  if (!Array.isArray(ms.datasets) || !ms.datasets.length)
+    throw new VolumeError("OME-Zarr multiscales has no datasets", { path: file, field: "multiscales[0].datasets", expected: "a non-empty list of {path, coordinateTransformations}" });
+  const levelArrays: ZarrArray[] = [];
+  for (const [k, ds] of ms.datasets.entries()) {
+    if (typeof ds?.path !== "string" || !isLocalName(ds.path))
+      throw new VolumeError("OME-Zarr dataset path is not a folder of this store", { path: file, field: `multiscales[0].datasets[${k}].path`, expected: "a relative folder name such as 0", got: JSON.stringify(ds?.path) });
+    levelArrays.push(await ZarrArray.open(join(path, ds.path)));
+  }
+  const a0 = levelArrays[0]!;
+  if (a0.ndim !== ms.axes.length)
+    throw new VolumeError("array rank does not match the OME axes", { path: a0.path, expected: `${ms.axes.length} dimensions`, got: String(a0.ndim) });
+  const t = ms.axes.findIndex((a) => (typeof a === "string" ? a : a?.name) === "t");
+  return { levelArrays, timeCount: t >= 0 ? a0.shape[t]! : 1 };
+}
+
+/** A path segment that stays inside the store (what may be removed when the image is replaced). */
+function isLocalName(p: string): boolean {
+  return p.split("/").every((seg) => seg !== "" && seg !== "." && seg !== ".." && /^[A-Za-z0-9._-]+$/.test(seg));
+}
+
+/**
+ * Removes what belongs to an image that is being replaced: its resolution levels (those its metadata lists and any
+ * numbered folder), its label images and consolidated metadata. Other files of the store stay.
+ */
+function clearImage(path: string): void {
+  const listed: string[] = [];
+  try {
+    const ms = (omeBlock(readGroupAttrs(path).attrs).ome.multiscales as Multiscale[] | undefined)?.[0];
+    for (const ds of ms?.datasets ?? []) if (typeof ds?.path === "string" && isLocalName(ds.path)) listed.push(ds.path.split("/")[0]!);
+  } catch {
+    /* unreadable metadata: the numbered folders below are still removed */
+  }
+  const numbered = readdirSync(path).filter((n) => /^\d+$/.test(n));
+  for (const n of new Set([...listed, ...numbered, "labels", ".zmetadata"])) rmSync(join(path, n), { recursive: true, force: true });
 }
 
 function imageAttrs(

@@ -4,7 +4,7 @@
  * truth, cell fits, figures and report. The tables must agree with the twin's manifest; a rerun does nothing; a
  * dataset whose regeneration was interrupted is regenerated, not analysed.
  */
-import { spawnSync } from "node:child_process";
+import { run as runChild } from "../helpers/run.js";
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,9 +17,9 @@ const cli = fileURLToPath(new URL("../../src/cli/reproduce.ts", import.meta.url)
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 describe("npm run reproduce", () => {
-  it("runs the ci preset end to end and its Li volumes match the twin's truth", () => {
+  it("runs the ci preset end to end and its Li volumes match the twin's truth", async () => {
     const cwd = tempDir();
-    const r = spawnSync(process.execPath, ["--import", tsx, cli, "--preset", "ci", "--skip-notebooks"], { cwd, encoding: "utf8", env: { ...process.env, SSB_CT_PROGRESS: "0" } });
+    const r = await runChild(process.execPath, ["--import", tsx, cli, "--preset", "ci", "--skip-notebooks"], { cwd, env: { ...process.env, SSB_CT_PROGRESS: "0" } });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/segment: not applicable - the shipped model does not apply to this image: .*voxel size/);
     const csv = readFileSync(join(cwd, "data/generated/results-ci/truth/time_series.csv"), "utf8").trim().split("\n");
@@ -35,22 +35,22 @@ describe("npm run reproduce", () => {
     });
   });
 
-  it("--help runs nothing; a wrong flag is a usage error", () => {
+  it("--help runs nothing; a wrong flag is a usage error", async () => {
     const cwd = tempDir();
-    const h = spawnSync(process.execPath, ["--import", tsx, cli, "--help"], { cwd, encoding: "utf8" });
+    const h = await runChild(process.execPath, ["--import", tsx, cli, "--help"], { cwd });
     expect(h.status).toBe(0);
     expect(h.stdout).toMatch(/Usage: npm run reproduce/);
     expect(existsSync(join(cwd, "data"))).toBe(false);
-    const w = spawnSync(process.execPath, ["--import", tsx, cli, "--presett", "ci"], { cwd, encoding: "utf8" });
+    const w = await runChild(process.execPath, ["--import", tsx, cli, "--presett", "ci"], { cwd });
     expect(w.status).toBe(2);
     expect(w.stderr).toMatch(/--presett/);
   });
 
-  it("reruns in seconds when nothing changed, and regenerates an interrupted dataset instead of analysing it", () => {
+  it("reruns in seconds when nothing changed, and regenerates an interrupted dataset instead of analysing it", async () => {
     const cwd = tempDir();
-    const run = () => spawnSync(process.execPath, ["--import", tsx, cli, "--preset", "ci", "--skip-notebooks"], { cwd, encoding: "utf8", env: { ...process.env, SSB_CT_PROGRESS: "0" } });
-    expect(run().status).toBe(0);
-    const again = run();
+    const run = () => runChild(process.execPath, ["--import", tsx, cli, "--preset", "ci", "--skip-notebooks"], { cwd, env: { ...process.env, SSB_CT_PROGRESS: "0" } });
+    expect((await run()).status).toBe(0);
+    const again = await run();
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/0 steps ran/);
     const report = JSON.parse(readFileSync(join(cwd, "data/generated/figures-ci/report.json"), "utf8"));
@@ -62,7 +62,7 @@ describe("npm run reproduce", () => {
     const chunkDir = join(store, "0");
     const first = readdirSync(chunkDir).find((f) => !f.startsWith("."))!;
     rmSync(join(chunkDir, first), { recursive: true, force: true });
-    const third = run();
+    const third = await run();
     expect(third.status, third.stderr).toBe(0);
     expect(third.stdout).toMatch(/dataset: never completed[\s\S]*\[1\/\d+\] dataset: ran/);
     // The twin is deterministic: the regenerated store is byte-identical, so its identity and everything after it

@@ -5,8 +5,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { SsbCtError } from "../util/errors.js";
-import { STEPS_DIR } from "./record.js";
+import { SsbCtError } from "./errors.js";
+/** Folder of the lock file under the locked folder (the pipeline keeps its step records there too). */
+export const STEPS_DIR = "steps";
 
 export class LockedError extends SsbCtError {}
 

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { TEMP_MARKER } from "../util/atomic-write.js";
+import { TEMP_MARKER } from "./atomic-write.js";
 
 export interface TreeIdentity {
   files: number;
