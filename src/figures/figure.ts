@@ -41,6 +41,9 @@ export const NOT_FROM_DATA: ReadonlyArray<{ id: string; what: string }> = [
   { id: "figS4", what: "photographs of the cell disassembly for XAS" },
 ];
 
+/** What a display needs of a figure: a paper figure (Figure) or any other plotly figure (a training curve). */
+export type FigureLike = Pick<Figure, "title" | "caption" | "data" | "layout" | "frames"> & Partial<Pick<Figure, "id" | "provenance">>;
+
 export interface Figure {
   id: FigureId;
   /** Short title shown above the plot. */

@@ -11,7 +11,7 @@
  */
 import { createRequire } from "node:module";
 import { sep } from "node:path";
-import type { Figure } from "../figures/figure.js";
+import type { FigureLike } from "../figures/figure.js";
 import type { ResultTable } from "../analysis/table.js";
 import { figureBundle, type FigureOptions } from "./figure-bundle.js";
 import type { JsonObject, MimeBundle } from "./nbformat.js";
@@ -57,7 +57,7 @@ export function showBundle(data: MimeBundle, metadata: JsonObject = {}): void {
 }
 
 /** Shows a plotly figure that draws offline, in Jupyter, after a kernel restart and in exported HTML (figure-bundle.ts). */
-export function showFigure(fig: Figure, options: FigureOptions = {}): void {
+export function showFigure(fig: FigureLike, options: FigureOptions = {}): void {
   showBundle({ ...figureBundle(fig, options) });
 }
 

@@ -10,7 +10,7 @@
  * - `text/plain`: title and caption.
  */
 import { createHash } from "node:crypto";
-import type { Figure } from "../figures/figure.js";
+import type { FigureLike } from "../figures/figure.js";
 import { escapeHtml, jsonForScript } from "./escape.js";
 import type { JsonObject } from "./nbformat.js";
 import { plotlyScriptRelative } from "./plotly-asset.js";
@@ -40,7 +40,7 @@ export interface FigureBundle {
  * Figure data as JSON: typed arrays become plain arrays (JSON.stringify would write them as objects keyed by
  * index), float32 values keep the 7 digits they hold instead of 17, and non-finite numbers become null (gaps).
  */
-export function figureJson(fig: Pick<Figure, "data" | "layout" | "frames">): JsonObject {
+export function figureJson(fig: Pick<FigureLike, "data" | "layout" | "frames">): JsonObject {
   const replacer = (_k: string, v: unknown): unknown => {
     if (v instanceof Float32Array) return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : null));
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : x));
@@ -136,7 +136,7 @@ function pixels(v: unknown, fallback: number): number {
 }
 
 /** The display bundle of a figure (see the module comment for what each MIME type is for). */
-export function figureBundle(fig: Figure, options: FigureOptions = {}): FigureBundle {
+export function figureBundle(fig: FigureLike, options: FigureOptions = {}): FigureBundle {
   const spec = figureJson(fig);
   const specText = jsonForScript(spec);
   const id = figureId(specText);

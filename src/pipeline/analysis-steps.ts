@@ -22,6 +22,7 @@ import { primaryVolume } from "./figure-builders.js";
 import { readBinaryJson, writeBinaryJson } from "./binary-json.js";
 import type { JobPaths } from "./paths.js";
 import { StepNotApplicable, type StepSpec } from "./step.js";
+import { SsbCtError } from "../util/errors.js";
 import { writeJsonResult } from "./tables.js";
 
 export const CELL_JSON = "cell/cell-results.json";
@@ -147,9 +148,17 @@ export function compareStep(p: JobPaths, steps: () => StepSpec[], seeds?: number
       if (!img.channels.includes("phase") || !img.channels.includes("absorption")) throw new StepNotApplicable("Fig. 2c needs both a phase and an absorption channel");
       const r = new JobResults(p, steps());
       const region = regionAround(img.shapeZYX, img.voxelSizeUm, fig2cCentre(r, img), { z: 20, yx: 32 });
-      const view = await fig2cInputs(img, img.timePointsH.length - 1, region);
+      let view: Fig2cInputs;
+      try {
+        view = await fig2cInputs(img, img.timePointsH.length - 1, region);
+      } catch (e) {
+        if (e instanceof SsbCtError) throw new StepNotApplicable(`the dataset cannot be shown as Fig. 2c: ${e.message}`);
+        throw e;
+      }
       rmSync(join(ctx.resultsDir, "fig2c"), { recursive: true, force: true });
       writeBinaryJson(join(ctx.resultsDir, FIG2C_VIEW_JSON), view);
+      // The comparison scores against the twin's truth on twin seeds: it says nothing about a user's scan.
+      if (p.source !== "twin") return { summary: "view of the dataset; segmenter comparison not run (it needs the twin's truth)" };
       const cmp = await compareSegmenters({ root: packageRoot(), ...(seeds ? { seeds } : {}) });
       writeJsonResult(join(ctx.resultsDir, FIG2C_COMPARISON_JSON), cmp);
       return { summary: `${cmp.seeds.length} seeds x ${cmp.variants.length} twin variants in ${cmp.seconds.toFixed(0)} s` };

@@ -2,6 +2,7 @@
  * Which figure is drawn from which results: one builder per figure id, each naming the steps it reads, so the job's
  * figure step and the notebooks draw the same figure from the same numbers.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { toCsv } from "../analysis/table.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -23,6 +24,10 @@ export interface FigureBuilder {
   title: string;
   /** Steps whose results it reads; the figure is not drawn (and the report says why) unless all are available. */
   steps: string[];
+  /** Steps of which at least one must be available (U-Net or truth labels: a user's scan has only the U-Net's). */
+  oneOf?: string[];
+  /** A further condition on the results (a file only some datasets have); true or the reason it is not drawn. */
+  available?: (r: JobResults) => true | string;
   build: (r: JobResults) => Promise<Figure> | Figure;
 }
 
@@ -55,6 +60,18 @@ function withSteps(fig: Figure, r: JobResults, ...steps: string[]): Figure {
   return { ...fig, provenance: { ...fig.provenance, ...r.provenance(...steps) } };
 }
 
+const VOLUME_STEPS = ["quantify-unet", "quantify-truth"];
+
+/** Whether a figure can be drawn from the available results: true, or the reason it cannot. */
+export function builderAvailable(b: FigureBuilder, r: JobResults): true | string {
+  for (const s of b.steps) {
+    const a = r.available(s);
+    if (a !== true) return a;
+  }
+  if (b.oneOf && !b.oneOf.some((s) => r.available(s) === true)) return `needs one of ${b.oneOf.join(", ")}, none available`;
+  return b.available ? b.available(r) : true;
+}
+
 const anyVolume = (r: JobResults): string[] => (r.available("quantify-unet") === true ? ["quantify-unet"] : ["quantify-truth"]);
 
 const cellFigure = (id: FigureId, title: string, f: (c: CellResults, prov: Record<string, string>) => Figure): FigureBuilder => ({
@@ -67,12 +84,17 @@ const cellFigure = (id: FigureId, title: string, f: (c: CellResults, prov: Recor
 export const FIGURE_BUILDERS: FigureBuilder[] = [
   { id: "fig1a", title: "voids of the pristine layer in 3D", steps: ["meshes"], build: (r) => withSteps(fig1a(readFig1aInput(r.paths.resultsDir)), r, "meshes") },
   { id: "fig2b", title: "electrode and deposited Li in 3D over time", steps: ["meshes"], build: (r) => withSteps(fig2b(readFig2bInput(r.paths.resultsDir)), r, "meshes") },
-  { id: "fig1b", title: "voids vs depth", steps: ["quantify-truth"], build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
+  { id: "fig1b", title: "voids vs depth", steps: [], oneOf: VOLUME_STEPS, build: (r) => fig1b(primaryVolume(r), r.provenance(...anyVolume(r))) },
   cellFigure("fig2a", "voltage during plating to the short", fig2a),
   { id: "fig2c", title: "one region in phase and absorption at the last time point", steps: ["compare-segmenters"], build: (r) => withSteps(fig2c(readFig2cView(r.paths.resultsDir)), r, "compare-segmenters") },
-  { id: "fig2c-scores", title: "lithium vs void by segmentation over unseen seeds", steps: ["compare-segmenters"], build: (r) => fig2cScores(comparison(r), r.provenance("compare-segmenters")) },
-  { id: "fig2d", title: "deposited Li vs Faraday", steps: ["quantify-truth"], build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
-  { id: "figS5", title: "porosity 0-1 h", steps: ["quantify-truth"], build: (r) => figS5(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
+  {
+    id: "fig2c-scores",
+    title: "lithium vs void by segmentation over unseen seeds",
+    steps: ["compare-segmenters"],
+    available: (r) => (existsSync(join(r.paths.resultsDir, FIG2C_COMPARISON_JSON)) ? true : "the segmenter comparison runs on the twin only (it needs truth)"),    build: (r) => fig2cScores(comparison(r), r.provenance("compare-segmenters")),
+  },
+  { id: "fig2d", title: "deposited Li vs Faraday", steps: [], oneOf: VOLUME_STEPS, build: (r) => fig2d(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
+  { id: "figS5", title: "porosity 0-1 h", steps: [], oneOf: VOLUME_STEPS, build: (r) => figS5(volumeSeries(r), r.provenance("quantify-unet", "quantify-truth")) },
   cellFigure("fig3a", "S K-edge XAS with LCF", fig3a),
   cellFigure("fig3b", "P K-edge XAS with LCF", fig3b),
   cellFigure("fig3c", "R_int and R_ct over plating time", fig3c),
@@ -84,7 +106,8 @@ export const FIGURE_BUILDERS: FigureBuilder[] = [
   {
     id: "fig4",
     title: "mechanism from measurements",
-    steps: ["quantify-truth", "cell"],
+    steps: ["cell"],
+    oneOf: VOLUME_STEPS,
     build: (r) => {
       const c = cellResults(r);
       const t = primaryVolume(r);
@@ -113,7 +136,7 @@ FIGURE_BUILDERS.sort((a, b) => FIGURE_IDS.indexOf(a.id) - FIGURE_IDS.indexOf(b.i
 export function reportRows(r: JobResults): ReportRow[] {
   const rows: ReportRow[] = [];
   for (const s of ["unet", "truth"] as const) if (r.available(`quantify-${s}`) === true) rows.push(...volumeReportRows(r.volume(s)));
-  if (r.available("compare-segmenters") === true) rows.push(...fig2cReportRows(comparison(r)));
+  if (r.available("compare-segmenters") === true && existsSync(join(r.paths.resultsDir, FIG2C_COMPARISON_JSON))) rows.push(...fig2cReportRows(comparison(r)));
   if (r.available("cell") === true) rows.push(...cellReportRows(cellResults(r), r.paths.source === "twin" ? r.twin().manifest : undefined));
   return rows;
 }

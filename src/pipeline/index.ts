@@ -10,7 +10,7 @@ export { runSteps, staleReason, freshRecord, StepNotApplicable, type StepSpec, t
 export { jobPaths, packageRoot, type JobOptions, type JobPaths } from "./paths.js";
 export { JobResults } from "./results.js";
 export { jobSteps, runJob, results, COMPUTE_STEPS, type JobRunOptions, type JobStepOptions } from "./job.js";
-export { FIGURE_BUILDERS, reportRows, primaryVolume, cellResults, comparison, type FigureBuilder } from "./figure-builders.js";
+export { FIGURE_BUILDERS, builderAvailable, reportRows, primaryVolume, cellResults, comparison, type FigureBuilder } from "./figure-builders.js";
 export { readFig1aInput, readFig2bInput, readFig2cView } from "./analysis-steps.js";
 export { writeReport, reportMarkdown, rowsMarkdown, type Report, type ReportFigure } from "./report.js";
 export { readTableSet, writeTableSet, readJsonResult, writeJsonResult } from "./tables.js";

@@ -10,7 +10,7 @@ import { FIGURE_IDS, type Figure, type ReportRow } from "../figures/figure.js";
 import { findChromium, renderFigureImages, writeFigure } from "../figures/export.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { toCsv } from "../analysis/table.js";
-import { FIGURE_BUILDERS, reportRows, extraFigureFiles } from "./figure-builders.js";
+import { builderAvailable, FIGURE_BUILDERS, reportRows, extraFigureFiles } from "./figure-builders.js";
 import { jobPaths, type JobOptions, type JobPaths } from "./paths.js";
 import { readRecord } from "./record.js";
 import { JobResults } from "./results.js";
@@ -41,8 +41,8 @@ function figuresStep(p: JobPaths, steps: () => StepSpec[], compute: string[]): S
       const figs: Figure[] = [];
       const missing: string[] = [];
       for (const b of FIGURE_BUILDERS) {
-        const why = b.steps.map((s) => r.available(s)).find((x): x is string => x !== true);
-        if (why !== undefined) {
+        const why = builderAvailable(b, r);
+        if (why !== true) {
           missing.push(`${b.id} (${why})`);
           continue;
         }
@@ -73,8 +73,8 @@ function reportStep(p: JobPaths, steps: () => StepSpec[], compute: string[]): St
       const rows: ReportRow[] = reportRows(r);
       const figures: ReportFigure[] = FIGURE_BUILDERS.map((b) => {
         const files = ["html", "json", "png", "svg"].map((e) => `${b.id}.${e}`).filter((f) => existsSync(join(p.figuresDir, f)));
-        const why = b.steps.map((s) => r.available(s)).find((x): x is string => x !== true);
-        return why !== undefined ? { id: b.id, title: b.title, files: [], missing: why } : { id: b.id, title: b.title, files };
+        const why = builderAvailable(b, r);
+        return why !== true ? { id: b.id, title: b.title, files: [], missing: why } : { id: b.id, title: b.title, files };
       });
       const inputs: Record<string, string> = {};
       for (const s of [...compute, "figures"]) {

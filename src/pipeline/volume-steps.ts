@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { VolumeError } from "../util/errors.js";
 import { buildPyramid, OmeImage } from "../volume/index.js";
 import { readFileSync } from "node:fs";
-import { treeIdentity } from "../util/identity.js";
+import { jsonIdentity, treeIdentity } from "../util/identity.js";
 import { STEPS_DIR } from "./record.js";
 import { StepNotApplicable, type StepSpec } from "./step.js";
 import { writeTableSet } from "./tables.js";
@@ -37,6 +37,23 @@ export function twinStep(store: string, params: TwinParameters): StepSpec {
 }
 
 /** A user's OME-Zarr: nothing is generated; its level-0 image and metadata are the identity of everything after it. */
+/**
+ * Identity of an image's metadata that analysis depends on (axes, units, scales of level 0, time points, experiment),
+ * leaving out the list of pyramid levels, which the pyramid step adds.
+ */
+export function imageMetadataIdentity(store: string): string {
+  for (const [file, pick] of [[".zattrs", (j: Record<string, unknown>) => j], ["zarr.json", (j: Record<string, unknown>) => (j.attributes ?? {}) as Record<string, unknown>]] as const) {
+    const path = join(store, file);
+    if (!existsSync(path)) continue;
+    const attrs = structuredClone(pick(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>));
+    const ome = (attrs.ome ?? attrs) as Record<string, unknown>;
+    const ms = ome.multiscales;
+    if (Array.isArray(ms)) for (const m of ms as Array<Record<string, unknown>>) if (Array.isArray(m.datasets)) m.datasets = m.datasets.slice(0, 1);
+    return jsonIdentity(attrs);
+  }
+  return "no metadata";
+}
+
 export function userDatasetStep(store: string): StepSpec {
   return {
     name: "dataset",
@@ -44,7 +61,9 @@ export function userDatasetStep(store: string): StepSpec {
     version: 1,
     after: [],
     params: { source: "user" },
-    outputs: { root: store, paths: ["0", ".zattrs", "zarr.json", "labels/segmentation/0", MANIFEST_FILE, ELECTROCHEM_FILE, XAS_FILE] },
+    // Metadata counts through `external` (the pyramid step rewrites .zattrs, so the file itself is not an identity).
+    external: () => ({ metadata: imageMetadataIdentity(store) }),
+    outputs: { root: store, paths: ["0", "labels/segmentation/0", MANIFEST_FILE, ELECTROCHEM_FILE, XAS_FILE] },
     async run() {
       if (!existsSync(store)) throw new VolumeError("dataset not found", { path: store, expected: "an OME-Zarr image (ssbct import makes one from TIFF or HDF5)" });
       const img = await OmeImage.open(store);

@@ -8,3 +8,4 @@ export { Hdf5Source, DEFAULT_VOXEL_SIZE_PATHS, type Hdf5SourceOptions } from "./
 export { readTiffPages, readTiffPixels, type TiffPage } from "./tiff.js";
 export type { VolumeSource } from "./source.js";
 export type { ImportJob } from "./job.js";
+export { encodeTiffSlice, writeTiffStack, type TiffStackWriteOptions } from "./tiff-write.js";
