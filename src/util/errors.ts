@@ -29,8 +29,11 @@ function compose(summary: string, d: ErrorDetails): string {
 
 export class SsbCtError extends Error {
   readonly details: ErrorDetails;
+  /** The message without the details (so an error can cross a worker boundary and be rebuilt whole). */
+  readonly summary: string;
   constructor(summary: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super(compose(summary, details), options);
+    this.summary = summary;
     this.name = new.target.name;
     this.details = details;
   }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { decodeChunk, encodeChunk } from "./codecs.js";
+import { chunkNamingStore, crc32cLastOnly, zarritaVerifyingCrc32c } from "./crc32c.js";
 import { chunkKey, emitV2, emitV3, parseV2, parseV3, type ArrayMeta } from "./metadata.js";
 import { copyBox } from "./ndcopy.js";
 import { readChunkInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
@@ -63,11 +64,31 @@ export interface ReadOptions {
   cache?: ChunkCache;
 }
 
+export interface StoreOptions {
+  /**
+   * Flush every chunk and metadata file to the disk (fsync) before it replaces the old one, so a power loss cannot
+   * leave a final result renamed into place but empty. Costs a disk round trip per file: for final outputs.
+   */
+  fsync?: boolean;
+}
+
 export class ZarrArray {
+  /** Chunk and metadata writes are flushed to the disk before they are renamed into place. */
+  readonly fsync: boolean;
+  /**
+   * The v3 codec list ends with `crc32c` (after bytes and at most one compressor): chunks carry a checksum, verified
+   * on read and written on write. Pipelines with crc32c elsewhere are read through zarrita, which verifies it too.
+   */
+  private readonly crc32c: boolean;
+
   private constructor(
     readonly path: string,
     readonly meta: ArrayMeta,
-  ) {}
+    options: StoreOptions & { crc32c?: boolean } = {},
+  ) {
+    this.fsync = options.fsync === true;
+    this.crc32c = options.crc32c === true;
+  }
 
   get shape(): number[] {
     return this.meta.shape;
@@ -95,17 +116,21 @@ export class ZarrArray {
   }
 
   /** Opens a zarr v2 (`.zarray`) or v3 (`zarr.json`) array. */
-  static async open(path: string): Promise<ZarrArray> {
+  static async open(path: string, options: StoreOptions = {}): Promise<ZarrArray> {
     if (!existsSync(path)) throw new VolumeError("no zarr store at this path", { path, expected: "a folder with .zarray or zarr.json" });
     if (existsSync(join(path, ".zarray"))) {
       const meta = parseV2(join(path, ".zarray"), readJson(join(path, ".zarray")), readJsonIfExists(join(path, ".zattrs")));
-      return new ZarrArray(path, meta);
+      return new ZarrArray(path, meta, options);
     }
     if (existsSync(join(path, "zarr.json"))) {
       const json = readJson(join(path, "zarr.json")) as Record<string, unknown>;
       if (json && json.node_type === "group")
         throw new VolumeError("this is a zarr group, not an array", { path, field: "node_type", expected: "array", got: "group" });
-      return new ZarrArray(path, parseV3(join(path, "zarr.json"), json));
+      const meta = parseV3(join(path, "zarr.json"), json);
+      // A trailing crc32c is the only codec we would otherwise leave to zarrita: verify it ourselves instead.
+      const crc32c = crc32cLastOnly(json.codecs);
+      if (crc32c) meta.foreignCodecs = undefined;
+      return new ZarrArray(path, meta, { ...options, crc32c });
     }
     if (existsSync(join(path, ".zgroup")))
       throw new VolumeError("this is a zarr group, not an array", { path, expected: "a folder with .zarray", got: ".zgroup" });
@@ -113,7 +138,7 @@ export class ZarrArray {
   }
 
   /** Creates an empty array (all chunks missing, reads return the fill value). */
-  static async create(path: string, spec: ArraySpec): Promise<ZarrArray> {
+  static async create(path: string, spec: ArraySpec, options: StoreOptions = {}): Promise<ZarrArray> {
     const { shape, chunks, dtype } = spec;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0))
       throw new VolumeError("invalid array shape", { path, field: "shape", expected: "non-negative integers", got: JSON.stringify(shape) });
@@ -139,21 +164,32 @@ export class ZarrArray {
       attributes: { ...(spec.attributes ?? {}) },
     };
     mkdirSync(path, { recursive: true });
+    const arr = new ZarrArray(path, meta, options);
     if (zarrFormat === 2) {
-      writeFileAtomic(join(path, ".zarray"), JSON.stringify(emitV2(meta), null, 2));
+      arr.writeFile(".zarray", JSON.stringify(emitV2(meta), null, 2));
       const attrs = meta.dimensionNames ? { ...meta.attributes, _ARRAY_DIMENSIONS: meta.dimensionNames } : meta.attributes;
-      if (Object.keys(attrs).length) writeFileAtomic(join(path, ".zattrs"), JSON.stringify(attrs, null, 2));
+      if (Object.keys(attrs).length) arr.writeFile(".zattrs", JSON.stringify(attrs, null, 2));
     } else {
-      writeFileAtomic(join(path, "zarr.json"), JSON.stringify(emitV3(meta), null, 2));
+      arr.writeFile("zarr.json", JSON.stringify(emitV3(meta), null, 2));
     }
-    return new ZarrArray(path, meta);
+    return arr;
+  }
+
+  /** Writes one file of the array atomically (and durably with the fsync option). */
+  private writeFile(key: string, data: Uint8Array | string): void {
+    writeFileAtomic(join(this.path, ...key.split("/")), data, { fsync: this.fsync });
   }
 
   /** Replaces the user attributes (atomically). */
   async setAttributes(attributes: Record<string, unknown>): Promise<void> {
     this.meta.attributes = { ...attributes };
-    if (this.meta.zarrFormat === 2) writeFileAtomic(join(this.path, ".zattrs"), JSON.stringify(attributes, null, 2));
-    else writeFileAtomic(join(this.path, "zarr.json"), JSON.stringify(emitV3(this.meta), null, 2));
+    if (this.meta.zarrFormat === 2) this.writeFile(".zattrs", JSON.stringify(attributes, null, 2));
+    else {
+      const json = emitV3(this.meta);
+      // emitV3 writes the pipelines we create; keep the checksum an opened array's chunks carry.
+      if (this.crc32c) (json.codecs as unknown[]).push({ name: "crc32c" });
+      this.writeFile("zarr.json", JSON.stringify(json, null, 2));
+    }
   }
 
   /** Number of chunks along each axis. */
@@ -190,7 +226,8 @@ export class ZarrArray {
       throw new VolumeError("cannot read chunk", { path: file, location: this.chunkKey(coords), got: String(e) });
     }
     const n = this.chunkElements();
-    const bytes = await decodeChunk(buf, this.meta.codec, this.meta.dtype, n * BYTES_PER_ELEMENT[this.meta.dtype], `${file} (chunk ${this.chunkKey(coords)})`);
+    const where = { path: file, location: this.chunkKey(coords) };
+    const bytes = await decodeChunk(buf, this.meta.codec, this.meta.dtype, n * BYTES_PER_ELEMENT[this.meta.dtype], where, { crc32c: this.crc32c });
     return this.bytesToTyped(bytes, n);
   }
 
@@ -213,8 +250,8 @@ export class ZarrArray {
       throw new VolumeError("chunk data has the wrong size", { path: this.path, location: this.chunkKey(coords), expected: `${this.chunkElements()} elements`, got: String(data.length) });
     if (!this.meta.littleEndian) throw new VolumeError("writing big-endian arrays is not supported", { path: this.path });
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const enc = await encodeChunk(bytes, this.meta.codec, this.meta.dtype);
-    writeFileAtomic(this.chunkPath(coords), enc);
+    const enc = await encodeChunk(bytes, this.meta.codec, this.meta.dtype, { crc32c: this.crc32c });
+    this.writeFile(this.chunkKey(coords), enc);
   }
 
   /** Full selection of the array. */
@@ -295,7 +332,7 @@ export class ZarrArray {
       const { inChunk, inRegion, extent } = this.overlap(coords, sel);
       tasks.push({ file: this.chunkPath(coords), key: this.chunkKey(coords), srcStart: inChunk, dstStart: inRegion, extent });
     }
-    const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape };
+    const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape, crc32c: this.crc32c };
     // Output first, scratch after it (8-byte aligned so every dtype view is legal).
     const outBytes = Math.ceil((n * bpe) / 8) * 8;
     if (shouldUsePool(tasks.length, chunkBytes)) {
@@ -455,13 +492,23 @@ export class ChunkCache {
   }
 }
 
-/** Reads arrays whose codec pipeline we do not implement (sharding, transpose, crc32c) through zarrita. */
+/**
+ * Reads arrays whose codec pipeline we do not implement (sharding, transpose) through zarrita, with its crc32c codec
+ * replaced by one that verifies the checksum and names the chunk or shard that fails it.
+ */
 async function readWithZarrita(arr: ZarrArray, sel: Selection): Promise<NdArray> {
-  const zarr = await import("zarrita");
+  const zarr = await zarritaVerifyingCrc32c();
   const { default: FileSystemStore } = await import("@zarrita/storage/fs");
-  const store = new FileSystemStore(arr.path);
-  const node = await zarr.open.v3(zarr.root(store), { kind: "array" });
-  const res = await zarr.get(node, sel.map(([a, b]) => zarr.slice(a, b)));
-  return { data: res.data as unknown as TypedArray, shape: [...res.shape] };
+  const store = chunkNamingStore(new FileSystemStore(arr.path), arr.path);
+  try {
+    const node = await zarr.open.v3(zarr.root(store), { kind: "array" });
+    const res = await zarr.get(node, sel.map(([a, b]) => zarr.slice(a, b)));
+    return { data: res.data as unknown as TypedArray, shape: [...res.shape] };
+  } catch (e) {
+    // zarrita wraps codec errors in its own; ours name the chunk.
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof VolumeError) throw cause;
+    throw e;
+  }
 }
 

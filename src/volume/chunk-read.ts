@@ -5,9 +5,10 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { VolumeError } from "../util/errors.js";
-import { decodeChunk } from "./codecs.js";
+import { decodeChunk, zstdDecodeInto, type ChunkLocation } from "./codecs.js";
 import { forEachRun, planBox } from "./ndcopy.js";
 import { bloscDecodeInto } from "./blosc-decode.js";
+import { stripCrc32c } from "./crc32c.js";
 import { nativeZstd } from "./native-codecs.js";
 import type { CodecSpec, DataType } from "./types.js";
 
@@ -29,6 +30,8 @@ export interface ChunkJob {
   littleEndian: boolean;
   chunkShape: number[];
   outShape: number[];
+  /** Chunks end with a zarr v3 crc32c checksum, verified before decoding. */
+  crc32c?: boolean;
 }
 
 /** Copies a box between two places of one byte buffer (chunk in scratch -> output); offsets in bytes. */
@@ -127,9 +130,14 @@ let encBuf = new Uint8Array(1 << 20);
 
 let tmp = new Uint8Array(0);
 
-/** Scratch for one shuffled Blosc block (its size is in the frame header), reused across chunks. */
-function blockTmp(frame: Uint8Array): Uint8Array {
-  const blocksize = new DataView(frame.buffer, frame.byteOffset, 16).getUint32(8, true);
+/**
+ * Scratch for one shuffled Blosc block (its size is in the frame header), reused across chunks. The decoder checks
+ * the header before it uses the scratch, so a damaged size only costs this allocation when it is no larger than the
+ * chunk; a frame too short to have one gets none and fails the header check.
+ */
+function blockTmp(frame: Uint8Array, chunkBytes: number): Uint8Array {
+  if (frame.byteLength < 16) return tmp;
+  const blocksize = Math.min(chunkBytes, new DataView(frame.buffer, frame.byteOffset, 16).getUint32(8, true));
   if (tmp.length < blocksize) tmp = new Uint8Array(blocksize);
   return tmp;
 }
@@ -141,11 +149,12 @@ function swapInPlace(buf: Uint8Array, offset: number, length: number, bpe: numbe
 /**
  * Decodes chunk `task` into buf[scratch .. scratch + chunkBytes) and copies its intersection into the output that
  * starts at byte 0 of `buf`. Returns false if the chunk was never written (the caller leaves the fill value).
+ * Every problem with the chunk's bytes is a VolumeError naming its file and key.
  */
 export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Array, scratch: number): Promise<boolean> {
   const chunkBytes = job.chunkShape.reduce((a, b) => a * b, 1) * job.bytesPerElement;
-  const where = `${task.file} (chunk ${task.key})`;
-  if (job.codec.name === "raw") {
+  const where: ChunkLocation = { path: task.file, location: task.key };
+  if (job.codec.name === "raw" && !job.crc32c) {
     // Raw chunks go straight into the scratch slot; an oversized file is read into the spare buffer to report it.
     const got = readChunkFile(task.file, task.key, (size) => {
       if (size <= chunkBytes) return [buf, scratch];
@@ -153,18 +162,21 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
       return [encBuf, 0];
     });
     if (got === -1) return false;
-    if (got !== chunkBytes) throw new VolumeError("chunk has the wrong size", { path: where, expected: `${chunkBytes} bytes`, got: `${got} bytes` });
+    if (got !== chunkBytes) throw new VolumeError("chunk has the wrong size", { ...where, expected: `${chunkBytes} bytes`, got: `${got} bytes` });
   } else {
     const n = readChunkFile(task.file, task.key, (size) => {
       if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
       return [encBuf, 0];
     });
     if (n === -1) return false;
-    const enc = encBuf.subarray(0, n);
-    // Blosc frames decode straight into the scratch slot; everything else (and Blosc variants the fast decoder
-    // leaves alone, e.g. bitshuffle) goes through the one codec path that also produces the precise errors.
-    const header = enc.byteLength >= 16 ? new DataView(enc.buffer, enc.byteOffset, 16) : null;
-    const inPlace = job.codec.name === "blosc" && header !== null && header.getUint32(4, true) === chunkBytes && bloscDecodeInto(enc, buf, scratch, blockTmp(enc), nativeZstd());
+    let enc: Uint8Array = encBuf.subarray(0, n);
+    if (job.crc32c) enc = stripCrc32c(enc, where);
+    // Blosc and (with the native binding) zstd decode straight into the scratch slot; everything else, and zstd
+    // inside Blosc without the binding, goes through decodeChunk. Both paths make the same checks.
+    const inPlace =
+      job.codec.name === "blosc"
+        ? bloscDecodeInto(enc, buf, scratch, blockTmp(enc, chunkBytes), nativeZstd(), { where, expectedBytes: chunkBytes })
+        : job.codec.name === "zstd" && zstdDecodeInto(enc, buf, scratch, chunkBytes, where);
     if (!inPlace) buf.set(await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where), scratch);
   }
   if (!job.littleEndian && job.bytesPerElement > 1) swapInPlace(buf, scratch, chunkBytes, job.bytesPerElement);

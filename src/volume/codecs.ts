@@ -1,6 +1,8 @@
 /**
- * Chunk codecs: bytes <-> compressed bytes. gzip/zlib use Node's native zlib; blosc and zstd use numcodecs' wasm
- * builds (the same C libraries zarr-python uses). Corrupt or truncated input is reported with the chunk's path.
+ * Chunk codecs: bytes <-> compressed bytes. gzip/zlib use Node's native zlib, Blosc our own decoder (blosc-decode.ts),
+ * zstd the optional native binding or numcodecs' wasm build. Decoding is strict: a chunk decodes to exactly the bytes
+ * the array's chunk holds or fails with a VolumeError naming the chunk file, its key, the field and what was wrong,
+ * never to other values where the format or its checksum can tell (the issue: "never analyse corrupt data").
  */
 import { gunzipSync, gzipSync, inflateSync, deflateSync } from "node:zlib";
 import { Blosc, Zstd } from "numcodecs";
@@ -8,9 +10,21 @@ import type { Codec } from "numcodecs";
 import { VolumeError } from "../util/errors.js";
 import type { CodecSpec, DataType } from "./types.js";
 import { BYTES_PER_ELEMENT } from "./types.js";
-import { bloscDecodeInto } from "./blosc-decode.js";
+import { bloscDecodeInto, readBloscHeader, type ZstdDecompress } from "./blosc-decode.js";
 import { bloscEncode } from "./blosc-encode.js";
+import { appendCrc32c, stripCrc32c } from "./crc32c.js";
 import { nativeZstd } from "./native-codecs.js";
+
+/** The chunk an error is about: its file, and its key in the array (`location`). */
+export interface ChunkLocation {
+  path: string;
+  location?: string;
+}
+
+export interface ChunkCodecOptions {
+  /** The encoded chunk ends with the zarr v3 crc32c codec's checksum: verify and strip it (decode), append it (encode). */
+  crc32c?: boolean;
+}
 
 const cache = new Map<string, Codec>();
 
@@ -28,22 +42,12 @@ function numcodec(spec: CodecSpec, dtype: DataType): Codec {
   return c;
 }
 
-/**
- * Blosc frames carry their sizes in a 16-byte header; checking them first turns a truncated file into a clear error
- * instead of a wasm abort.
- */
-function checkBloscHeader(buf: Uint8Array, expectedBytes: number, where: string): void {
-  if (buf.byteLength < 16) throw new VolumeError("truncated blosc chunk", { path: where, expected: ">= 16 bytes", got: `${buf.byteLength} bytes` });
-  const dv = new DataView(buf.buffer, buf.byteOffset, 16);
-  const nbytes = dv.getUint32(4, true);
-  const cbytes = dv.getUint32(12, true);
-  if (cbytes !== buf.byteLength)
-    throw new VolumeError("truncated or corrupt blosc chunk", { path: where, expected: `${cbytes} bytes (from its header)`, got: `${buf.byteLength} bytes` });
-  if (nbytes !== expectedBytes)
-    throw new VolumeError("blosc chunk has the wrong size", { path: where, expected: `${expectedBytes} decoded bytes`, got: `${nbytes}` });
+export async function encodeChunk(bytes: Uint8Array, spec: CodecSpec, dtype: DataType, options: ChunkCodecOptions = {}): Promise<Uint8Array> {
+  const enc = await encodePayload(bytes, spec, dtype);
+  return options.crc32c ? appendCrc32c(enc) : enc;
 }
 
-export async function encodeChunk(bytes: Uint8Array, spec: CodecSpec, dtype: DataType): Promise<Uint8Array> {
+async function encodePayload(bytes: Uint8Array, spec: CodecSpec, dtype: DataType): Promise<Uint8Array> {
   switch (spec.name) {
     case "raw":
       return bytes;
@@ -60,46 +64,164 @@ export async function encodeChunk(bytes: Uint8Array, spec: CodecSpec, dtype: Dat
   }
 }
 
-/** Decodes one chunk and checks that it holds exactly `expectedBytes` bytes. `where` names the chunk file in errors. */
+/**
+ * The content size a zstd frame declares in its header (RFC 8878, 3.1.1.1), or null when it declares none.
+ * Checked before decoding so a damaged size field is reported as such and never sizes an allocation.
+ */
+export function zstdContentSize(buf: Uint8Array, where: ChunkLocation): number | null {
+  if (buf.byteLength < 5) throw new VolumeError("truncated zstd chunk", { ...where, field: "frame header", expected: "at least 5 bytes", got: `${buf.byteLength} bytes` });
+  const magic = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
+  if (magic !== 0xfd2fb528)
+    throw new VolumeError("corrupt zstd chunk", { ...where, field: "frame magic number (bytes 0-3)", expected: "0xfd2fb528", got: `0x${magic.toString(16)}` });
+  const fhd = buf[4]!;
+  if (fhd & 0x08) throw new VolumeError("corrupt zstd chunk", { ...where, field: "frame header descriptor (byte 4)", expected: "reserved bit 3 clear", got: `0x${fhd.toString(16)}` });
+  const fcsFlag = fhd >>> 6;
+  const singleSegment = (fhd >>> 5) & 1;
+  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][fhd & 3]!;
+  const size = fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!;
+  if (size === 0) return null;
+  if (buf.byteLength < at + size)
+    throw new VolumeError("truncated zstd chunk", { ...where, field: "frame header", expected: `${at + size} bytes`, got: `${buf.byteLength} bytes` });
+  let v = 0;
+  for (let i = size - 1; i >= 0; i--) v = v * 256 + buf[at + i]!;
+  return size === 2 ? v + 256 : v;
+}
+
+function checkZstdSize(buf: Uint8Array, expectedBytes: number, where: ChunkLocation): void {
+  const fcs = zstdContentSize(buf, where);
+  if (fcs !== null && fcs !== expectedBytes)
+    throw new VolumeError("zstd chunk has the wrong size", { ...where, field: "frame content size (frame header)", expected: `${expectedBytes} bytes (the chunk's size)`, got: String(fcs) });
+}
+
+function zstdFailed(e: unknown, expectedBytes: number, where: ChunkLocation): VolumeError {
+  return new VolumeError("corrupt zstd chunk", { ...where, field: "zstd frame", expected: `a complete zstd frame of ${expectedBytes} bytes`, got: (e as Error).message }, { cause: e });
+}
+
+/**
+ * Decodes a zstd chunk with the native binding straight into dst[d0, d0 + expectedBytes). Returns false when the
+ * binding is not installed. The frame must declare `expectedBytes` (or nothing) and decode to exactly that many.
+ */
+export function zstdDecodeInto(buf: Uint8Array, dst: Uint8Array, d0: number, expectedBytes: number, where: ChunkLocation): boolean {
+  const native = nativeZstd();
+  if (!native) return false;
+  checkZstdSize(buf, expectedBytes, where);
+  let n: number;
+  try {
+    n = native(buf, dst, d0, d0 + expectedBytes);
+  } catch (e) {
+    throw zstdFailed(e, expectedBytes, where);
+  }
+  if (n !== expectedBytes) throw new VolumeError("corrupt zstd chunk", { ...where, field: "decoded length", expected: `${expectedBytes} bytes`, got: `${n} bytes` });
+  return true;
+}
+
+async function decodeZstd(buf: Uint8Array, expectedBytes: number, where: ChunkLocation): Promise<Uint8Array> {
+  const out = new Uint8Array(expectedBytes);
+  if (zstdDecodeInto(buf, out, 0, expectedBytes, where)) return out;
+  checkZstdSize(buf, expectedBytes, where);
+  try {
+    return await numcodec({ name: "zstd" }, "uint8").decode(buf);
+  } catch (e) {
+    throw zstdFailed(e, expectedBytes, where);
+  }
+}
+
+/** gzip (RFC 1952, CRC-32 and length checked by zlib) or zlib (RFC 1950, Adler-32) into exactly `expectedBytes`. */
+function inflateChunk(buf: Uint8Array, kind: "gzip" | "zlib", expectedBytes: number, where: ChunkLocation): Uint8Array {
+  let res: { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    // `maxOutputLength` stops a damaged stream that would inflate without end as soon as it passes the chunk's size.
+    const opts = { maxOutputLength: expectedBytes, info: true };
+    res = (kind === "gzip" ? gunzipSync(buf, opts) : inflateSync(buf, opts)) as unknown as typeof res;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ERR_BUFFER_TOO_LARGE")
+      throw new VolumeError(`corrupt ${kind} chunk`, { ...where, field: "decoded length", expected: `${expectedBytes} bytes`, got: `more than ${expectedBytes} bytes` }, { cause: e });
+    throw new VolumeError(code === "Z_BUF_ERROR" ? `truncated ${kind} chunk` : `corrupt ${kind} chunk`, {
+      ...where,
+      field: `${kind} stream`,
+      expected: `a complete ${kind} stream (checksum and length verified)`,
+      got: (e as Error).message,
+    }, { cause: e });
+  }
+  // zlib stops at the end of the stream and ignores what follows; a chunk file holds nothing else.
+  if (kind === "zlib" && res.engine.bytesWritten !== buf.byteLength)
+    throw new VolumeError("corrupt zlib chunk", { ...where, field: "zlib stream", expected: `a stream of all ${buf.byteLength} bytes`, got: `a stream of ${res.engine.bytesWritten} bytes followed by other data` });
+  if (res.buffer.byteLength !== expectedBytes)
+    throw new VolumeError(`corrupt ${kind} chunk`, { ...where, field: "decoded length", expected: `${expectedBytes} bytes`, got: `${res.buffer.byteLength} bytes` });
+  return res.buffer;
+}
+
+async function decodeBlosc(buf: Uint8Array, expectedBytes: number, where: ChunkLocation): Promise<Uint8Array> {
+  const h = readBloscHeader(buf, expectedBytes, where);
+  const out = new Uint8Array(expectedBytes);
+  const tmp = new Uint8Array(h.memcpyed ? 0 : h.blocksize);
+  const options = { where, expectedBytes };
+  if (bloscDecodeInto(buf, out, 0, tmp, nativeZstd(), options)) return out;
+  // zstd streams without the native binding: a first pass collects them (checking everything else), numcodecs' wasm
+  // zstd decodes them, and a second pass takes the results in the same order. Sizes are checked as for native zstd.
+  const streams: Array<[Uint8Array, number]> = [];
+  const collect: ZstdDecompress = (src, _dst, d0, d1) => {
+    streams.push([src, d1 - d0]);
+    return d1 - d0;
+  };
+  bloscDecodeInto(buf, out, 0, tmp, collect, options);
+  const wasm = numcodec({ name: "zstd" }, "uint8");
+  const decoded = await Promise.all(
+    streams.map(async ([src, cap]): Promise<Uint8Array | Error> => {
+      try {
+        const fcs = zstdContentSize(src, where);
+        if (fcs !== null && fcs !== cap) return new Error(`the frame declares ${fcs} bytes`);
+        return await wasm.decode(src);
+      } catch (e) {
+        return e as Error;
+      }
+    }),
+  );
+  let k = 0;
+  const replay: ZstdDecompress = (_src, dst, d0, d1) => {
+    const d = decoded[k++]!;
+    if (d instanceof Error) throw d;
+    if (d.byteLength > d1 - d0) throw new Error("Destination buffer is too small");
+    dst.set(d, d0);
+    return d.byteLength;
+  };
+  bloscDecodeInto(buf, out, 0, tmp, replay, options);
+  return out;
+}
+
+/**
+ * Decodes one chunk and checks that it holds exactly `expectedBytes` bytes. `where` names the chunk file and key
+ * in errors. Every failure is a VolumeError.
+ */
 export async function decodeChunk(
   buf: Uint8Array,
   spec: CodecSpec,
   dtype: DataType,
   expectedBytes: number,
-  where: string,
+  where: ChunkLocation,
+  options: ChunkCodecOptions = {},
 ): Promise<Uint8Array> {
+  const enc = options.crc32c ? stripCrc32c(buf, where) : buf;
   let out: Uint8Array;
-  try {
-    switch (spec.name) {
-      case "raw":
-        out = buf;
-        break;
-      case "gzip":
-        out = gunzipSync(buf);
-        break;
-      case "zlib":
-        out = inflateSync(buf);
-        break;
-      case "blosc": {
-        checkBloscHeader(buf, expectedBytes, where);
-        const fast = new Uint8Array(expectedBytes);
-        const blocksize = new DataView(buf.buffer, buf.byteOffset, 16).getUint32(8, true);
-        out = bloscDecodeInto(buf, fast, 0, new Uint8Array(blocksize), nativeZstd()) ? fast : await numcodec(spec, dtype).decode(buf);
-        break;
-      }
-      case "zstd": {
-        const native = nativeZstd();
-        out = native ? native(buf) : await numcodec(spec, dtype).decode(buf);
-        break;
-      }
-    }
-  } catch (e) {
-    if (e instanceof VolumeError) throw e;
-    throw new VolumeError(`corrupt ${spec.name} chunk`, { path: where, expected: `a valid ${spec.name} stream`, got: String((e as Error).message ?? e) }, { cause: e });
+  switch (spec.name) {
+    case "raw":
+      out = enc;
+      break;
+    case "gzip":
+    case "zlib":
+      out = inflateChunk(enc, spec.name, expectedBytes, where);
+      break;
+    case "blosc":
+      out = await decodeBlosc(enc, expectedBytes, where);
+      break;
+    case "zstd":
+      out = await decodeZstd(enc, expectedBytes, where);
+      break;
   }
   if (out.byteLength !== expectedBytes)
     throw new VolumeError("chunk has the wrong size", {
-      path: where,
+      ...where,
       expected: `${expectedBytes} bytes (${expectedBytes / BYTES_PER_ELEMENT[dtype]} x ${dtype})`,
       got: `${out.byteLength} bytes`,
     });

@@ -71,7 +71,8 @@ function start(): Slot[] | null {
       pending.delete(m.id);
       p.slot.busy = false;
       settle();
-      if (m.error) p.reject(new VolumeError(m.error.message.replace(/^.*?: /, ""), {}));
+      // Rebuilt from its summary and details so the caller sees the same named error as a main-thread read.
+      if (m.error) p.reject(m.error.summary !== undefined ? new VolumeError(m.error.summary, m.error.details ?? {}) : new VolumeError(m.error.message, {}));
       else p.resolve();
     });
     worker.on("error", (e) => {

@@ -4,7 +4,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { readChunkInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
-import { SsbCtError } from "../util/errors.js";
+import { SsbCtError, type ErrorDetails } from "../util/errors.js";
 
 export interface WorkerRequest {
   id: number;
@@ -16,7 +16,7 @@ export interface WorkerRequest {
 
 export interface WorkerReply {
   id: number;
-  error?: { message: string; name: string };
+  error?: { message: string; name: string; summary?: string; details?: ErrorDetails };
 }
 
 parentPort?.on("message", async (msg: WorkerRequest) => {
@@ -26,6 +26,7 @@ parentPort?.on("message", async (msg: WorkerRequest) => {
     parentPort!.postMessage({ id: msg.id } satisfies WorkerReply);
   } catch (e) {
     const err = e as Error;
-    parentPort!.postMessage({ id: msg.id, error: { message: err.message, name: e instanceof SsbCtError ? err.name : "Error" } } satisfies WorkerReply);
+    const named = e instanceof SsbCtError ? { summary: e.summary, details: e.details } : {};
+    parentPort!.postMessage({ id: msg.id, error: { message: err.message, name: e instanceof SsbCtError ? err.name : "Error", ...named } } satisfies WorkerReply);
   }
 });
