@@ -31,11 +31,22 @@ export const MANIFEST_FILE = "twin-manifest.json";
 export const ELECTROCHEM_FILE = "twin-electrochem.json";
 export const XAS_FILE = "twin-xas.json";
 
-export const MATERIAL_CLASSES = MATERIAL_NAMES.map((name, value) => ({ value, name }));
+type Rgba = [number, number, number, number];
+/** CLASS_COLOURS of src/figures/figure.ts as RGBA (OME-NGFF image-label colors): viewers and figures agree. */
+const RGBA = {
+  electrolyte: [200, 200, 200, 255] as Rgba, // #c8c8c8
+  void: [0, 0, 0, 255] as Rgba, // #000000
+  lithium: [0, 160, 255, 255] as Rgba, // #00a0ff (= deposit)
+  electrode: [107, 123, 140, 255] as Rgba, // #6b7b8c
+  interphase: [227, 162, 26, 255] as Rgba, // #e3a21a
+};
+/** Colour of each material code (index = code, see MATERIAL_NAMES): Li3PS4 as electrolyte, every plated Li as lithium. */
+const MATERIAL_RGBA: readonly Rgba[] = [RGBA.void, RGBA.electrolyte, RGBA.interphase, RGBA.electrode, RGBA.lithium, RGBA.lithium, RGBA.electrode];
+export const MATERIAL_CLASSES = MATERIAL_NAMES.map((name, value) => ({ value, name, color: MATERIAL_RGBA[value]! }));
 export const SEGMENTATION_CLASSES = [
-  { value: SegClass.electrolyte, name: "electrolyte", color: [200, 200, 200, 255] as [number, number, number, number] },
-  { value: SegClass.void, name: "void", color: [0, 0, 0, 255] as [number, number, number, number] },
-  { value: SegClass.lithium, name: "lithium", color: [0, 160, 255, 255] as [number, number, number, number] },
+  { value: SegClass.electrolyte, name: "electrolyte", color: RGBA.electrolyte },
+  { value: SegClass.void, name: "void", color: RGBA.void },
+  { value: SegClass.lithium, name: "lithium", color: RGBA.lithium },
 ];
 
 export interface VoidBin {

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { decodeChunk, encodeChunk } from "./codecs.js";
+import { decodeChunk, encodeChunk, unpackStored } from "./codecs.js";
 import { chunkNamingStore, crc32cLastOnly, zarritaVerifyingCrc32c } from "./crc32c.js";
 import { chunkKey, emitV2, emitV3, parseV2, parseV3, type ArrayMeta } from "./metadata.js";
 import { copyBox } from "./ndcopy.js";
@@ -227,7 +227,12 @@ export class ZarrArray {
     }
     const n = this.chunkElements();
     const where = { path: file, location: this.chunkKey(coords) };
-    const bytes = await decodeChunk(buf, this.meta.codec, this.meta.dtype, n * BYTES_PER_ELEMENT[this.meta.dtype], where, { crc32c: this.crc32c });
+    const stored = this.meta.stored;
+    const bytes = await decodeChunk(buf, this.meta.codec, this.meta.dtype, n * (stored ? stored.bytesPerElement : BYTES_PER_ELEMENT[this.meta.dtype]), where, { crc32c: this.crc32c });
+    if (stored) {
+      const u = unpackStored(bytes, stored, this.meta.dtype, this.meta.littleEndian, this.meta.chunks);
+      return viewAs(this.meta.dtype, u.buffer, u.byteOffset, n);
+    }
     return this.bytesToTyped(bytes, n);
   }
 
@@ -249,6 +254,14 @@ export class ZarrArray {
     if (data.length !== this.chunkElements())
       throw new VolumeError("chunk data has the wrong size", { path: this.path, location: this.chunkKey(coords), expected: `${this.chunkElements()} elements`, got: String(data.length) });
     if (!this.meta.littleEndian) throw new VolumeError("writing big-endian arrays is not supported", { path: this.path });
+    const st = this.meta.stored;
+    if (st)
+      throw new VolumeError("writing this array's stored form is not supported (it is read only)", {
+        path: join(this.path, ".zarray"),
+        field: st.delta ? "filters" : st.float16 ? "dtype" : "order",
+        expected: 'a C-ordered array without filters of |u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8',
+        got: st.delta ? "delta filter" : st.float16 ? "<f2 (float16)" : '"F"',
+      });
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const enc = await encodeChunk(bytes, this.meta.codec, this.meta.dtype, { crc32c: this.crc32c });
     this.writeFile(this.chunkKey(coords), enc);
@@ -332,7 +345,7 @@ export class ZarrArray {
       const { inChunk, inRegion, extent } = this.overlap(coords, sel);
       tasks.push({ file: this.chunkPath(coords), key: this.chunkKey(coords), srcStart: inChunk, dstStart: inRegion, extent });
     }
-    const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape, crc32c: this.crc32c };
+    const job: ChunkJob = { codec: this.meta.codec, dtype: this.meta.dtype, bytesPerElement: bpe, littleEndian: this.meta.littleEndian, chunkShape, outShape, crc32c: this.crc32c, stored: this.meta.stored };
     // Output first, scratch after it (8-byte aligned so every dtype view is legal).
     const outBytes = Math.ceil((n * bpe) / 8) * 8;
     if (shouldUsePool(tasks.length, chunkBytes)) {

@@ -5,12 +5,12 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { VolumeError } from "../util/errors.js";
-import { decodeChunk, zstdDecodeInto, type ChunkLocation } from "./codecs.js";
+import { decodeChunk, lz4FrameDecodeInto, unpackStored, zstdDecodeInto, type ChunkLocation } from "./codecs.js";
 import { forEachRun, planBox } from "./ndcopy.js";
 import { bloscDecodeInto } from "./blosc-decode.js";
 import { stripCrc32c } from "./crc32c.js";
 import { nativeZstd } from "./native-codecs.js";
-import type { CodecSpec, DataType } from "./types.js";
+import type { CodecSpec, DataType, StoredForm } from "./types.js";
 
 /** Where one chunk's intersection with the requested region goes. */
 export interface ChunkTask {
@@ -32,6 +32,8 @@ export interface ChunkJob {
   outShape: number[];
   /** Chunks end with a zarr v3 crc32c checksum, verified before decoding. */
   crc32c?: boolean;
+  /** Chunks of another tool's form (float16, Fortran order, Delta filter), converted after decoding. */
+  stored?: StoredForm;
 }
 
 /** Copies a box between two places of one byte buffer (chunk in scratch -> output); offsets in bytes. */
@@ -154,6 +156,21 @@ function swapInPlace(buf: Uint8Array, offset: number, length: number, bpe: numbe
 export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Array, scratch: number): Promise<boolean> {
   const chunkBytes = job.chunkShape.reduce((a, b) => a * b, 1) * job.bytesPerElement;
   const where: ChunkLocation = { path: task.file, location: task.key };
+  if (job.stored) {
+    // Other tools' forms: decode to the stored bytes, convert to C-ordered dtype elements, then place as usual.
+    const n = readChunkFile(task.file, task.key, (size) => {
+      if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
+      return [encBuf, 0];
+    });
+    if (n === -1) return false;
+    let enc: Uint8Array = encBuf.subarray(0, n);
+    if (job.crc32c) enc = stripCrc32c(enc, where);
+    const storedBytes = (chunkBytes / job.bytesPerElement) * job.stored.bytesPerElement;
+    const raw = await decodeChunk(enc, job.codec, job.dtype, storedBytes, where);
+    buf.set(unpackStored(raw, job.stored, job.dtype, job.littleEndian, job.chunkShape), scratch);
+    copyBoxWithin(buf, scratch, job.chunkShape, task.srcStart, job.outShape, task.dstStart, task.extent, job.bytesPerElement);
+    return true;
+  }
   if (job.codec.name === "raw" && !job.crc32c) {
     // Raw chunks go straight into the scratch slot; an oversized file is read into the spare buffer to report it.
     const got = readChunkFile(task.file, task.key, (size) => {
@@ -176,7 +193,9 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
     const inPlace =
       job.codec.name === "blosc"
         ? bloscDecodeInto(enc, buf, scratch, blockTmp(enc, chunkBytes), nativeZstd(), { where, expectedBytes: chunkBytes })
-        : job.codec.name === "zstd" && zstdDecodeInto(enc, buf, scratch, chunkBytes, where);
+        : job.codec.name === "lz4"
+          ? (lz4FrameDecodeInto(enc, buf, scratch, chunkBytes, where), true)
+          : job.codec.name === "zstd" && zstdDecodeInto(enc, buf, scratch, chunkBytes, where);
     if (!inPlace) buf.set(await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where), scratch);
   }
   if (!job.littleEndian && job.bytesPerElement > 1) swapInPlace(buf, scratch, chunkBytes, job.bytesPerElement);

@@ -9,8 +9,11 @@ import { Blosc, Zstd } from "numcodecs";
 import type { Codec } from "numcodecs";
 import { VolumeError } from "../util/errors.js";
 import type { CodecSpec, DataType } from "./types.js";
-import { BYTES_PER_ELEMENT } from "./types.js";
-import { bloscDecodeInto, readBloscHeader, type ZstdDecompress } from "./blosc-decode.js";
+import { BYTES_PER_ELEMENT, typedArrayFor, viewAs, type TypedArray } from "./types.js";
+import { bloscDecodeInto, lz4DecodeExact, lz4ErrorText, readBloscHeader, type ZstdDecompress } from "./blosc-decode.js";
+import { lz4Bound, lz4CompressBlock } from "./lz4-compress.js";
+import { transposeFToC } from "./ndcopy.js";
+import type { StoredForm } from "./types.js";
 import { bloscEncode } from "./blosc-encode.js";
 import { appendCrc32c, stripCrc32c } from "./crc32c.js";
 import { nativeZstd } from "./native-codecs.js";
@@ -61,7 +64,80 @@ async function encodePayload(bytes: Uint8Array, spec: CodecSpec, dtype: DataType
     }
     case "zstd":
       return await numcodec(spec, dtype).encode(bytes);
+    case "lz4": {
+      const out = new Uint8Array(4 + lz4Bound(bytes.byteLength));
+      new DataView(out.buffer).setUint32(0, bytes.byteLength, true);
+      return out.subarray(0, 4 + lz4CompressBlock(bytes, 0, bytes.byteLength, out, 4));
+    }
   }
+}
+
+/**
+ * Decodes a numcodecs LZ4 chunk (4-byte little-endian decoded size, then one LZ4 block) into dst[d0, d0 +
+ * expectedBytes). The size must be the chunk's, and the block must fill it exactly.
+ */
+export function lz4FrameDecodeInto(buf: Uint8Array, dst: Uint8Array, d0: number, expectedBytes: number, where: ChunkLocation): void {
+  if (buf.byteLength < 4) throw new VolumeError("truncated lz4 chunk", { ...where, field: "size header (bytes 0-3)", expected: "at least 4 bytes", got: `${buf.byteLength} bytes` });
+  const size = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
+  if (size !== expectedBytes)
+    throw new VolumeError("lz4 chunk has the wrong size", { ...where, field: "size header (bytes 0-3, little-endian)", expected: `${expectedBytes} bytes (the chunk's size)`, got: String(size) });
+  const rc = lz4DecodeExact(buf, 4, buf.byteLength, dst, d0, d0 + expectedBytes);
+  if (rc < 0) throw new VolumeError("corrupt lz4 chunk", { ...where, field: "LZ4 block (from byte 4)", expected: `a block of ${expectedBytes} bytes`, got: lz4ErrorText(rc) });
+}
+
+let half: Float32Array | null = null;
+
+/** float32 value of every IEEE half-float bit pattern (256 KiB, built on first use). */
+function halfTable(): Float32Array {
+  if (half) return half;
+  half = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    half[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return half;
+}
+
+/**
+ * Turns a decoded chunk of another tool's stored form (byte order, float16, Delta filter, Fortran order) into the
+ * C-ordered little-endian elements of `dtype` that reads return. `bytes` holds `n * stored.bytesPerElement` bytes
+ * and is not modified. Undone in the reverse order of numcodecs' encoding: filters see the chunk flattened in its
+ * own (F or C) order.
+ */
+export function unpackStored(bytes: Uint8Array, stored: StoredForm, dtype: DataType, littleEndian: boolean, chunkShape: readonly number[]): Uint8Array {
+  const n = chunkShape.reduce((a, b) => a * b, 1);
+  const sb = stored.bytesPerElement;
+  // A private, aligned copy: the input may be a view of a reused buffer at any offset (and a Node Buffer, whose
+  // slice() is a view, not a copy).
+  const b = new Uint8Array(n * sb);
+  b.set(bytes.subarray(0, n * sb));
+  if (!littleEndian && sb > 1) for (let i = 0; i < b.length; i += sb) b.subarray(i, i + sb).reverse();
+  let values: TypedArray;
+  if (stored.float16) {
+    const table = halfTable();
+    const h = new Uint16Array(b.buffer, 0, n);
+    const f = new Float32Array(n);
+    for (let i = 0; i < n; i++) f[i] = table[h[i]!]!;
+    values = f;
+  } else if (stored.delta) {
+    const enc = viewAs(stored.delta.astype, b.buffer, 0, n);
+    const dec = typedArrayFor(dtype, n);
+    // numpy's cumsum in the dtype: each partial sum wraps (integers) or rounds (float32) as the dtype does.
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      dec[i] = acc + enc[i]!;
+      acc = dec[i]!;
+    }
+    values = dec;
+  } else values = viewAs(dtype, b.buffer, 0, n);
+  if (stored.fortran && chunkShape.length > 1) {
+    const c = typedArrayFor(dtype, n);
+    transposeFToC(values, c, chunkShape);
+    values = c;
+  }
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
 /**
@@ -217,6 +293,10 @@ export async function decodeChunk(
       break;
     case "zstd":
       out = await decodeZstd(enc, expectedBytes, where);
+      break;
+    case "lz4":
+      out = new Uint8Array(expectedBytes);
+      lz4FrameDecodeInto(enc, out, 0, expectedBytes, where);
       break;
   }
   if (out.byteLength !== expectedBytes)

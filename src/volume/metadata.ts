@@ -4,7 +4,7 @@
  * later with a wrong read.
  */
 import { VolumeError } from "../util/errors.js";
-import type { CodecSpec, DataType } from "./types.js";
+import { BYTES_PER_ELEMENT, type CodecSpec, type DataType, type StoredForm } from "./types.js";
 
 export interface ArrayMeta {
   zarrFormat: 2 | 3;
@@ -21,6 +21,8 @@ export interface ArrayMeta {
   keyPrefix: string;
   dimensionNames?: string[];
   attributes: Record<string, unknown>;
+  /** Stored chunks differ from C-ordered dtype elements (float16, Fortran order, Delta filter): see StoredForm. */
+  stored?: StoredForm;
   /** v3 codecs we do not decode ourselves (sharding, transpose, ...): reads go through zarrita. */
   foreignCodecs?: boolean;
 }
@@ -88,9 +90,13 @@ function hexFloat(path: string, hex: string, dtype: DataType): number {
  * The fill value, checked against the dtype: a missing chunk reads as this value, so one the dtype cannot hold
  * (-1 or 300 in uint8, 1.5 or NaN in an integer type, 1e39 in float32) would make reads disagree with other readers.
  */
-function fillNumber(path: string, v: unknown, dtype: DataType): number {
+function fillNumber(path: string, v: unknown, dtype: DataType, bool = false): number {
   let x: number;
   if (v === null || v === undefined) return 0;
+  if (bool) {
+    if (typeof v !== "boolean" && v !== 0 && v !== 1) fail(path, "fill_value", "true, false or null (dtype |b1)", v);
+    return Number(v);
+  }
   if (typeof v === "number") x = v;
   else if (v === "NaN") x = NaN;
   else if (v === "Infinity") x = Infinity;
@@ -106,7 +112,7 @@ function fillNumber(path: string, v: unknown, dtype: DataType): number {
   return x;
 }
 
-function v2Codec(path: string, c: unknown): CodecSpec {
+function v2Codec(path: string, c: unknown, typesize: number): CodecSpec {
   if (c === null || c === undefined) return { name: "raw" };
   if (typeof c !== "object") fail(path, "compressor", "null or a numcodecs config object", c);
   const o = c as Record<string, unknown>;
@@ -115,8 +121,11 @@ function v2Codec(path: string, c: unknown): CodecSpec {
       const cname = o.cname;
       if (cname !== "lz4" && cname !== "lz4hc" && cname !== "zstd" && cname !== "blosclz" && cname !== "zlib")
         fail(path, "compressor.cname", "lz4, lz4hc, zstd, blosclz or zlib", cname);
-      const shuffle = SHUFFLE_V2[Number(o.shuffle ?? 1)];
-      if (!shuffle) fail(path, "compressor.shuffle", "0, 1 or 2", o.shuffle);
+      // -1 (AUTOSHUFFLE): numcodecs picks bit shuffle for 1-byte elements, byte shuffle otherwise. Reads follow the
+      // flags of each Blosc frame whatever the metadata says; this only decides what a rewritten chunk uses.
+      const code = Number(o.shuffle ?? 1);
+      const shuffle = code === -1 ? (typesize === 1 ? "bit" : "byte") : SHUFFLE_V2[code];
+      if (!shuffle) fail(path, "compressor.shuffle", "-1 (auto), 0, 1 or 2", o.shuffle);
       return { name: "blosc", cname, clevel: Number(o.clevel ?? 5), shuffle };
     }
     case "zstd":
@@ -124,9 +133,57 @@ function v2Codec(path: string, c: unknown): CodecSpec {
     case "gzip":
     case "zlib":
       return { name: o.id, level: Number(o.level ?? 1) };
+    case "lz4":
+      return { name: "lz4", acceleration: Number(o.acceleration ?? 1) };
     default:
-      return fail(path, "compressor.id", "one of blosc, zstd, gzip, zlib or null (raw)", o.id);
+      return fail(path, "compressor.id", "one of blosc, zstd, gzip, zlib, lz4 or null (raw)", o.id);
   }
+}
+
+const V2_DTYPE_LIST = "|b1 |u1 |i1 <u2 <i2 <u4 <i4 <f2 <f4 <f8 (or big-endian >)";
+
+/**
+ * A numpy type string of a v2 array: bool reads as uint8 (numpy stores it as one byte, 0 or 1), float16 as float32.
+ * 64-bit integers are refused: reads return number-valued typed arrays (NdArray, fill values, copyBox, pyramids and
+ * every analysis take numbers), so a BigInt64Array could not be carried through, and float64 would silently round
+ * values beyond 2^53.
+ */
+function v2Dtype(path: string, field: string, s: string): { dtype: DataType; bool: boolean; float16: boolean } {
+  const order = s[0];
+  const code = s.slice(1);
+  if (order !== "<" && order !== ">" && order !== "|" && order !== "=") fail(path, field, V2_DTYPE_LIST, s);
+  if (code === "b1") return { dtype: "uint8", bool: true, float16: false };
+  if (code === "f2") return { dtype: "float32", bool: false, float16: true };
+  if (code === "i8" || code === "u8")
+    throw new VolumeError("64-bit integer arrays are not supported", {
+      path,
+      field,
+      expected: `${V2_DTYPE_LIST}; reads return number-valued typed arrays, which cannot hold every 64-bit integer (BigInt64Array is not part of the read API)`,
+      got: JSON.stringify(s),
+    });
+  const dtype = V2_DTYPES[code];
+  if (!dtype) fail(path, field, V2_DTYPE_LIST, s);
+  return { dtype, bool: false, float16: false };
+}
+
+/** The numcodecs Delta filter (the only filter read): `dtype` must be the array's, `astype` a type we read. */
+function deltaFilter(path: string, filters: unknown, arrayDtype: string, dtype: DataType, float16: boolean): { astype: DataType } {
+  if (!Array.isArray(filters)) return fail(path, "filters", "null or a list of filter configs", filters);
+  if (filters.length !== 1) fail(path, "filters", 'null or one filter, {"id": "delta"} (the only filter supported)', filters);
+  const f = filters[0] as Record<string, unknown> | null;
+  if (!f || typeof f !== "object") return fail(path, "filters[0]", "a filter config object", f);
+  if (f.id !== "delta") fail(path, "filters[0].id", "delta (the only filter supported)", f.id);
+  if (float16) fail(path, "filters[0]", "no filter on a float16 array (Delta is supported for the other dtypes)", f);
+  if (typeof f.dtype !== "string" || v2Dtype(path, "filters[0].dtype", f.dtype).dtype !== dtype || f.dtype.slice(1) !== arrayDtype.slice(1))
+    fail(path, "filters[0].dtype", `the array's dtype ${arrayDtype}`, f.dtype);
+  const astypeCode = (f.astype ?? f.dtype) as unknown;
+  if (typeof astypeCode !== "string") return fail(path, "filters[0].astype", "a numpy type string", astypeCode);
+  const as = v2Dtype(path, "filters[0].astype", astypeCode);
+  if (as.bool || as.float16) fail(path, "filters[0].astype", "|u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8", astypeCode);
+  const bpe = BYTES_PER_ELEMENT[as.dtype];
+  // Stored values are byte-swapped with the array's byte order before the sum is undone.
+  if (bpe > 1 && arrayDtype[0] !== "|" && astypeCode[0] !== arrayDtype[0]) fail(path, "filters[0].astype", `the byte order of ${arrayDtype}`, astypeCode);
+  return { astype: as.dtype };
 }
 
 export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMeta {
@@ -137,12 +194,15 @@ export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMe
   const chunks = intArray(path, "chunks", m.chunks);
   if (chunks.length !== shape.length || chunks.some((c) => c < 1)) fail(path, "chunks", `${shape.length} positive integers`, m.chunks);
   if (typeof m.dtype !== "string") fail(path, "dtype", "a numpy type string such as <u2", m.dtype);
-  const code = m.dtype.slice(1);
-  const dtype = V2_DTYPES[code];
-  if (!dtype) fail(path, "dtype", "one of |u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8 (or big-endian >)", m.dtype);
-  if (m.order !== undefined && m.order !== "C") fail(path, "order", "C", m.order);
-  if (m.filters !== undefined && m.filters !== null && !(Array.isArray(m.filters) && m.filters.length === 0))
-    fail(path, "filters", "null (filters are not supported)", m.filters);
+  const { dtype, bool, float16 } = v2Dtype(path, "dtype", m.dtype);
+  const stored: StoredForm = { bytesPerElement: float16 ? 2 : BYTES_PER_ELEMENT[dtype] };
+  if (float16) stored.float16 = true;
+  if (m.order === "F") stored.fortran = true;
+  else if (m.order !== undefined && m.order !== "C") fail(path, "order", '"C" or "F"', m.order);
+  if (m.filters !== undefined && m.filters !== null && !(Array.isArray(m.filters) && m.filters.length === 0)) {
+    stored.delta = deltaFilter(path, m.filters, m.dtype, dtype, float16);
+    stored.bytesPerElement = BYTES_PER_ELEMENT[stored.delta.astype];
+  }
   const sep = m.dimension_separator ?? ".";
   if (sep !== "." && sep !== "/") fail(path, "dimension_separator", '"." or "/"', sep);
   const attributes = (zattrs && typeof zattrs === "object" ? zattrs : {}) as Record<string, unknown>;
@@ -153,8 +213,9 @@ export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMe
     chunks,
     dtype,
     littleEndian: m.dtype[0] !== ">",
-    fillValue: fillNumber(path, m.fill_value, dtype),
-    codec: v2Codec(path, m.compressor),
+    fillValue: fillNumber(path, m.fill_value, dtype, bool),
+    codec: v2Codec(path, m.compressor, stored.bytesPerElement),
+    stored: float16 || stored.fortran || stored.delta ? stored : undefined,
     separator: sep,
     keyPrefix: "",
     dimensionNames: Array.isArray(dimNames) ? (dimNames as string[]) : undefined,
@@ -254,7 +315,9 @@ export function emitV2(meta: ArrayMeta): Record<string, unknown> {
         ? bloscV2(c)
         : c.name === "zstd"
           ? { id: "zstd", level: c.level ?? 3 }
-          : { id: c.name, level: c.level ?? 5 };
+          : c.name === "lz4"
+            ? { id: "lz4", acceleration: c.acceleration ?? 1 }
+            : { id: c.name, level: c.level ?? 5 };
   return {
     zarr_format: 2,
     shape: meta.shape,
@@ -286,8 +349,8 @@ export function emitV3(meta: ArrayMeta): Record<string, unknown> {
     });
   } else if (c.name === "zstd") codecs.push({ name: "zstd", configuration: { level: c.level ?? 3, checksum: false } });
   else if (c.name === "gzip") codecs.push({ name: "gzip", configuration: { level: c.level ?? 5 } });
-  else if (c.name === "zlib")
-    throw new VolumeError("zarr v3 has no zlib codec", { field: "codec", expected: "raw, gzip, zstd or blosc", got: "zlib" });
+  else if (c.name === "zlib" || c.name === "lz4")
+    throw new VolumeError(`zarr v3 has no ${c.name} codec`, { field: "codec", expected: "raw, gzip, zstd or blosc", got: c.name });
   const out: Record<string, unknown> = {
     zarr_format: 3,
     node_type: "array",

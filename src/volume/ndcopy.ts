@@ -121,3 +121,51 @@ export function fillBox(dst: TypedArray, dstShape: readonly number[], dstStart: 
   if (!plan) return;
   forEachRun(plan, (_, d) => dst.fill(value, d, d + plan.run));
 }
+
+/**
+ * Writes `src`, a chunk of `shape` stored in Fortran order (first axis fastest), into `dst` in C order. Runs along
+ * the last axis read `src` with a stride; the others advance by odometer, so the cost is one move per element.
+ */
+export function transposeFToC(src: TypedArray, dst: TypedArray, shape: readonly number[]): void {
+  const n = shape.length;
+  if (n === 0) {
+    dst[0] = src[0]!;
+    return;
+  }
+  // Fortran strides: axis 0 has stride 1.
+  const fs = new Array<number>(n);
+  let acc = 1;
+  for (let a = 0; a < n; a++) {
+    fs[a] = acc;
+    acc *= shape[a]!;
+  }
+  if (acc === 0) return;
+  const last = shape[n - 1]!;
+  const sLast = fs[n - 1]!;
+  if (n === 3) {
+    // The common 3D chunk as plain loops.
+    const [n0, n1] = [shape[0]!, shape[1]!];
+    const s1 = fs[1]!;
+    let d = 0;
+    for (let i = 0; i < n0; i++)
+      for (let j = 0; j < n1; j++) {
+        let s = i + j * s1;
+        for (let k = 0; k < last; k++, s += sLast) dst[d++] = src[s]!;
+      }
+    return;
+  }
+  const idx = new Array<number>(n - 1).fill(0);
+  let d = 0;
+  for (;;) {
+    let s = 0;
+    for (let a = 0; a < n - 1; a++) s += idx[a]! * fs[a]!;
+    for (let k = 0; k < last; k++, s += sLast) dst[d++] = src[s]!;
+    let a = n - 2;
+    while (a >= 0) {
+      if (++idx[a]! < shape[a]!) break;
+      idx[a] = 0;
+      a--;
+    }
+    if (a < 0) return;
+  }
+}

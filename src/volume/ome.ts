@@ -133,13 +133,58 @@ function axesFor(): Axis[] {
   ];
 }
 
-/** Seconds per time step for the OME scale: the spacing if uniform, else the mean (the exact list is in `ssb-ct`). */
+/** Hours per time step for the OME scale: the spacing if uniform, else the mean (the exact list is in `ssb-ct`). */
 function timeStep(times: number[]): number {
   if (times.length < 2) return 1;
   return (times[times.length - 1]! - times[0]!) / (times.length - 1);
 }
 
-function multiscaleFor(version: OmeVersion, name: string, levels: number, timeStepH: number, voxel: number[], kind: "mean" | "mode"): Multiscale {
+/**
+ * Why the OME time scale is not the truth, when it is not: NGFF 0.4/0.5 can only state a uniform scale on t, so
+ * viewers (napari, OME-Zarr viewers) place time point i at i x the mean spacing. Undefined when uniform.
+ */
+function timeAxisNote(times: number[]): string | undefined {
+  if (times.length < 3) return undefined;
+  const step = timeStep(times);
+  const uniform = times.every((t, i) => Math.abs(t - (times[0]! + i * step)) <= 1e-9 * Math.max(1, Math.abs(step) * times.length));
+  if (uniform) return undefined;
+  return (
+    `irregular time points: the OME scale on t (${step} hour) is their mean spacing, so viewers that read only the ` +
+    `OME metadata show time point i at ${times[0]} + i x ${step} h; the acquisition times are ssb-ct.time_points_h`
+  );
+}
+
+const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+};
+
+/** Range of the written values of one channel; null when nothing (finite) has been written through this library. */
+export type ChannelRange = [number, number] | null;
+
+/**
+ * The omero window of a channel (required by the NGFF 0.4 schema). min/max: the range of the values written
+ * (level 0, all time points, tracked as blocks are written), start/end the same (full contrast); nothing written:
+ * the dtype range for integers, 0..1 for floats (unknown).
+ */
+function windowOf(dtype: DataType, range: ChannelRange): { min: number; max: number; start: number; end: number } {
+  const [lo, hi] = range ?? INT_RANGE[dtype] ?? [0, 1];
+  return { min: lo, max: hi, start: lo, end: hi };
+}
+
+function readRanges(list: unknown, n: number): ChannelRange[] {
+  return Array.from({ length: n }, (_, i) => {
+    const r = Array.isArray(list) ? list[i] : null;
+    return Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === "number" && Number.isFinite(v)) && r[0] <= r[1] ? [r[0], r[1]] : null;
+  });
+}
+
+function multiscaleFor(version: OmeVersion, name: string, levels: number, times: number[], voxel: number[], kind: "mean" | "mode"): Multiscale {
+  const timeStepH = timeStep(times);
   const datasets: Dataset[] = [];
   for (let k = 0; k < levels; k++) {
     const f = 2 ** k;
@@ -158,6 +203,8 @@ function multiscaleFor(version: OmeVersion, name: string, levels: number, timeSt
     type: kind,
     metadata: { description: `2x downsampling by ${kind} over z, y, x per level`, method: "ssb-ct buildPyramid" },
   };
+  const note = timeAxisNote(times);
+  if (note) ms.metadata!.time_axis = note;
   if (version === "0.4") ms.version = "0.4";
   return ms;
 }
@@ -369,8 +416,58 @@ export class OmeImage extends MultiscaleVolume {
     readonly experiment: ExperimentMetadata,
     readonly name: string,
     private readonly openOptions: OpenOptions = {},
+    /** Range of the values written per channel (the omero windows); kept in ssb-ct.data_range. */
+    private readonly ranges: ChannelRange[] = channels.map(() => null),
   ) {
     super(path, version, levelArrays, layout, timePointsH);
+  }
+
+  /** Range of the finite values written to each channel (level 0, all time points); null where none yet. */
+  get dataRanges(): ChannelRange[] {
+    return this.ranges.map((r) => (r ? [r[0], r[1]] : null));
+  }
+
+  private writeAttrs(levels: number): void {
+    writeGroup(this.path, this.version === "0.5" ? 3 : 2, imageAttrs(this.version, this.name, levels, this.timePointsH, this.voxelSizeUm, this.channels, this.experiment, this.dtype, this.ranges));
+  }
+
+  /**
+   * Widens channel c's range by the finite values of `data`; when it grew, merges with the range on disk (another
+   * writer of the same store may have widened it) and rewrites the group attributes (omero window).
+   */
+  private widenRange(c: number, data: ArrayLike<number>): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+      // NaN or infinities present (or nothing): the range of the finite values only.
+      lo = Infinity;
+      hi = -Infinity;
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i]!;
+        if (!Number.isFinite(v)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (lo > hi) return;
+    }
+    const old = this.ranges[c] ?? null;
+    if (old && old[0] <= lo && old[1] >= hi) return;
+    let onDisk: ChannelRange[] = [];
+    try {
+      onDisk = readRanges((readGroupAttrs(this.path).attrs["ssb-ct"] as { data_range?: unknown } | undefined)?.data_range, this.channels.length);
+    } catch {
+      /* unreadable attributes: they are rewritten below */
+    }
+    this.ranges.forEach((r, i) => {
+      const parts = [r, onDisk[i] ?? null, i === c ? ([lo, hi] as [number, number]) : null].filter((x): x is [number, number] => x !== null);
+      this.ranges[i] = parts.length ? [Math.min(...parts.map((x) => x[0])), Math.max(...parts.map((x) => x[1]))] : null;
+    });
+    this.writeAttrs(this.levels);
   }
 
   /**
@@ -412,7 +509,7 @@ export class OmeImage extends MultiscaleVolume {
     try {
       if (state === "dataset") clearImage(path);
       // Group first: a store interrupted after this is recognisably ours (a zarr group) and can be overwritten.
-      const attrs = imageAttrs(version, name, 1, spec.timePointsH, spec.voxelSizeUm, spec.channels, spec.experiment ?? {});
+      const attrs = imageAttrs(version, name, 1, spec.timePointsH, spec.voxelSizeUm, spec.channels, spec.experiment ?? {}, spec.dtype, spec.channels.map(() => null));
       writeGroup(path, zarrFormat, attrs);
       const arr = await ZarrArray.create(join(path, "0"), {
         shape: [spec.timePointsH.length, spec.channels.length, ...spec.shapeZYX],
@@ -424,7 +521,7 @@ export class OmeImage extends MultiscaleVolume {
         overwrite: true,
       });
       const layout: Layout = { axisIndex: { t: 0, c: 1, z: 2, y: 3, x: 4 }, voxelSizeUm: [...spec.voxelSizeUm], timeScaleH: timeStep(spec.timePointsH) };
-      return new OmeImage(path, version, [arr], layout, [...spec.timePointsH], [...spec.channels], { ...(spec.experiment ?? {}) }, name);
+      return new OmeImage(path, version, [arr], layout, [...spec.timePointsH], [...spec.channels], { ...(spec.experiment ?? {}) }, name, {}, spec.channels.map(() => null));
     } catch (e) {
       throw writeErrorOf(e, path);
     }
@@ -438,7 +535,7 @@ export class OmeImage extends MultiscaleVolume {
       throw new VolumeError("not an OME-Zarr image", { path: file, field: "multiscales", expected: "a non-empty multiscales list in the group attributes" });
     const ms = list[0]!;
     const { levelArrays, timeCount } = await openLevels(path, file, ms);
-    const own = (attrs["ssb-ct"] ?? {}) as { time_points_h?: unknown; experiment?: ExperimentMetadata };
+    const own = (attrs["ssb-ct"] ?? {}) as { time_points_h?: unknown; experiment?: ExperimentMetadata; data_range?: unknown };
     const explicit = explicitTimeList(own.time_points_h, timeCount);
     if (!explicit && Array.isArray(own.time_points_h) && own.time_points_h.length === timeCount)
       throw new VolumeError("time points must be finite, increasing numbers of hours", { path: file, field: "ssb-ct.time_points_h", expected: `${timeCount} increasing finite numbers`, got: JSON.stringify(own.time_points_h) });
@@ -448,7 +545,7 @@ export class OmeImage extends MultiscaleVolume {
     const nc = layout.axisIndex.c >= 0 ? a0.shape[layout.axisIndex.c]! : 1;
     const omero = ome.omero as { channels?: Array<{ label?: string }> } | undefined;
     const channels = Array.from({ length: nc }, (_, i) => omero?.channels?.[i]?.label ?? `channel-${i}`);
-    return new OmeImage(path, version, levelArrays, layout, times, channels, own.experiment ?? {}, ms.name ?? "", options);
+    return new OmeImage(path, version, levelArrays, layout, times, channels, own.experiment ?? {}, ms.name ?? "", options, readRanges(own.data_range, nc));
   }
 
   channelIndex(channel: string | number): number {
@@ -465,7 +562,9 @@ export class OmeImage extends MultiscaleVolume {
 
   /** Writes a 3D block with its origin at startZYX. */
   async writeVolume(t: number, channel: string | number, startZYX: readonly number[], data: NdArray): Promise<void> {
-    return this.write3d(t, this.channelIndex(channel), startZYX, data, 0);
+    const c = this.channelIndex(channel);
+    await this.write3d(t, c, startZYX, data, 0);
+    this.widenRange(c, data.data as ArrayLike<number>);
   }
 
   blocks(t: number, channel: string | number, options: { halo?: number | number[]; level?: number } = {}): AsyncGenerator<Block> {
@@ -546,8 +645,7 @@ export class OmeImage extends MultiscaleVolume {
 
   /** Rewrites the group metadata to list `levels` resolution levels (after buildPyramid wrote them). */
   async setLevels(levels: number): Promise<void> {
-    const zarrFormat = this.version === "0.5" ? 3 : 2;
-    writeGroup(this.path, zarrFormat, imageAttrs(this.version, this.name, levels, this.timePointsH, this.voxelSizeUm, this.channels, this.experiment));
+    this.writeAttrs(levels);
     this.levelArrays.length = 0;
     for (let k = 0; k < levels; k++) this.levelArrays.push(await ZarrArray.open(join(this.path, String(k))));
   }
@@ -574,6 +672,9 @@ export class LabelImage extends MultiscaleVolume {
     const ms = (ome.multiscales as Multiscale[] | undefined)?.[0];
     if (!ms) throw new VolumeError("label image has no multiscales", { path: file, field: "multiscales" });
     const { levelArrays, timeCount } = await openLevels(path, file, ms);
+    // Opened on its own (no image times given): our own list of the acquisition times, when the label image has it.
+    const own = (attrs["ssb-ct"] as { time_points_h?: unknown } | undefined)?.time_points_h;
+    if (!(timePointsH && timePointsH.length === timeCount) && explicitTimeList(own, timeCount)) timePointsH = [...own];
     const layout = parseLayout(file, ms, options, timeCount <= 1 || timePointsH?.length === timeCount);
     const il = (ome["image-label"] ?? {}) as { properties?: Array<Record<string, unknown>>; colors?: Array<{ "label-value": number; rgba: [number, number, number, number] }> };
     const classes: LabelClass[] = (il.properties ?? []).map((p) => {
@@ -673,27 +774,48 @@ function imageAttrs(
   voxel: number[],
   channels: string[],
   experiment: ExperimentMetadata,
+  dtype: DataType,
+  ranges: ChannelRange[],
 ): Record<string, unknown> {
   const omero = {
     name,
-    channels: channels.map((label) => ({ label, color: "FFFFFF", active: true })),
+    channels: channels.map((label, i) => ({ label, color: "FFFFFF", active: true, window: windowOf(dtype, ranges[i] ?? null) })),
     rdefs: { model: "greyscale" },
   };
+  const note = timeAxisNote(times);
   return wrapOme(
     version,
-    { multiscales: [multiscaleFor(version, name, levels, timeStep(times), voxel, "mean")], omero },
-    { "ssb-ct": { version: 1, time_points_h: times, voxel_size_um: voxel, channels, experiment } },
+    { multiscales: [multiscaleFor(version, name, levels, times, voxel, "mean")], omero },
+    {
+      "ssb-ct": {
+        version: 1,
+        time_points_h: times,
+        ...(note ? { time_axis: note } : {}),
+        voxel_size_um: voxel,
+        channels,
+        // Range of the values written per channel (level 0): what the omero windows are; null = none written yet.
+        data_range: ranges,
+        experiment,
+      },
+    },
   );
 }
 
 function labelAttrs(version: OmeVersion, name: string, levels: number, times: number[], voxel: number[], classes: LabelClass[]): Record<string, unknown> {
+  // NGFF 0.4: colors and properties, when present, hold at least one entry (an empty list fails the schema).
+  const colors = classes.filter((c) => c.color).map((c) => ({ "label-value": c.value, rgba: c.color }));
   const il: Record<string, unknown> = {
-    colors: classes.filter((c) => c.color).map((c) => ({ "label-value": c.value, rgba: c.color })),
-    properties: classes.map((c) => ({ "label-value": c.value, class: c.name })),
+    ...(colors.length ? { colors } : {}),
+    ...(classes.length ? { properties: classes.map((c) => ({ "label-value": c.value, class: c.name })) } : {}),
     source: { image: "../../" },
   };
   if (version === "0.4") il.version = "0.4";
-  return wrapOme(version, { multiscales: [multiscaleFor(version, name, levels, timeStep(times), voxel, "mode")], "image-label": il });
+  const note = timeAxisNote(times);
+  return wrapOme(
+    version,
+    { multiscales: [multiscaleFor(version, name, levels, times, voxel, "mode")], "image-label": il },
+    { "ssb-ct": { time_points_h: times, ...(note ? { time_axis: note } : {}) } },
+  );
 }
 
 /** 64^3 chunks (512 KiB at 16 bit): big enough for fast codecs, small enough for bounded-memory blocks. */

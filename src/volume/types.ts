@@ -41,7 +41,24 @@ export type CodecSpec =
   /** zlib stream (numcodecs "zlib", zarr v2 only). */
   | { name: "zlib"; level?: number }
   | { name: "zstd"; level?: number }
-  | { name: "blosc"; cname: "lz4" | "lz4hc" | "zstd" | "blosclz" | "zlib"; clevel?: number; shuffle?: BloscShuffle };
+  | { name: "blosc"; cname: "lz4" | "lz4hc" | "zstd" | "blosclz" | "zlib"; clevel?: number; shuffle?: BloscShuffle }
+  /** numcodecs "lz4" (zarr v2 only): a 4-byte little-endian decoded size, then one LZ4 block. */
+  | { name: "lz4"; acceleration?: number };
+
+/**
+ * How the stored chunks of an array written by another tool differ from what reads return (C-ordered elements of
+ * the array's dtype). Absent for arrays we write; present ones are read through a slower decode (chunk-read.ts).
+ */
+export interface StoredForm {
+  /** Bytes per stored element (after the compressor, before the filter is undone). */
+  bytesPerElement: number;
+  /** Elements are IEEE half floats (numpy <f2), read as float32. */
+  float16?: boolean;
+  /** Chunks are stored in Fortran order (first axis fastest); reads transpose them into C order. */
+  fortran?: boolean;
+  /** numcodecs Delta filter: stored values (of `astype`) are differences, undone by a cumulative sum in the dtype. */
+  delta?: { astype: DataType };
+}
 
 export interface ArraySpec {
   shape: number[];
