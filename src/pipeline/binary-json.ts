@@ -38,7 +38,7 @@ export function fromBinaryJson<T>(text: string, path = "<string>"): T {
 }
 
 export function writeBinaryJson(path: string, value: unknown): void {
-  writeFileAtomic(path, toBinaryJson(value));
+  writeFileAtomic(path, toBinaryJson(value), { fsync: true });
 }
 
 export function readBinaryJson<T>(path: string): T {

@@ -59,7 +59,7 @@ export function writeReport(dir: string, r: Omit<Report, "format" | "version" | 
   const full: Report = { format: "ssb-ct-report", version: 1, paper: "Park et al., Chem. Commun. 2023, 59, 7799", notFromData: NOT_FROM_DATA, ...r };
   const json = join(dir, "report.json");
   const md = join(dir, "report.md");
-  writeFileAtomic(json, JSON.stringify(full, null, 1) + "\n");
+  writeFileAtomic(json, JSON.stringify(full, null, 1) + "\n", { fsync: true });
   writeFileAtomic(md, reportMarkdown(full));
   return [json, md];
 }

@@ -1,4 +1,7 @@
-/** A set of result tables on disk: one CSV per table (for users) and one JSON with all of them (for reading back exactly). */
+/**
+ * A set of result tables on disk: one CSV per table (for users) and one JSON with all of them (for reading back
+ * exactly). The JSON results are final outputs: written with fsync, so a power loss leaves the old or the new file.
+ */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeTables, type ResultTable } from "../analysis/table.js";
@@ -10,7 +13,7 @@ export const TABLES_JSON = "tables.json";
 
 export function writeTableSet(dir: string, tables: ResultTable[]): string[] {
   const files = writeTables(dir, tables);
-  writeFileAtomic(join(dir, TABLES_JSON), stableJson({ format: "ssb-ct-tables", version: 1, tables }));
+  writeFileAtomic(join(dir, TABLES_JSON), stableJson({ format: "ssb-ct-tables", version: 1, tables }), { fsync: true });
   return [...files, join(dir, TABLES_JSON)];
 }
 
@@ -24,7 +27,7 @@ export function readTableSet(dir: string): Record<string, ResultTable> {
 
 /** A JSON result (numbers, arrays, plain objects) written atomically with NaN/Infinity kept. */
 export function writeJsonResult(path: string, value: unknown): void {
-  writeFileAtomic(path, stableJson(value));
+  writeFileAtomic(path, stableJson(value), { fsync: true });
 }
 
 export function readJsonResult<T>(path: string): T {

@@ -11,6 +11,7 @@ import { OmeImage, type ExperimentMetadata, type OmeVersion } from "../ome.js";
 import { typedArrayFor, type CodecSpec, type DataType, type NdArray } from "../types.js";
 import { Hdf5Source, type Hdf5SourceOptions } from "./hdf5.js";
 import { jobMismatch, jobPath, readJob, removeJobs, writeJob, type ImportJob } from "./job.js";
+import { checkDatasetFolder } from "../output-folder.js";
 import type { VolumeSource } from "./source.js";
 import { TiffStackSource, type TiffStackOptions } from "./tiff-stack.js";
 
@@ -201,6 +202,8 @@ export async function importVolume(source: VolumeSource, dstPath: string, option
       job = undefined; // also after a crash between writing the job and creating the image
       if (imageExists(dstPath) && !options.overwrite)
         throw new VolumeError("an OME-Zarr image already exists here", { path: dstPath, expected: "a new location, overwrite: true, or mode: \"add\"" });
+      // Before the job file (the first byte written): never write into a folder that holds something else.
+      checkDatasetFolder(dstPath, { overwrite: options.overwrite });
       removeJobs(dstPath);
     }
   }
