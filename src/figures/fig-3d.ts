@@ -447,6 +447,7 @@ function surfacesAtOneLevel(volumes: LabelVolume[], role: number, maxVertices: n
 export async function fig2bInputs(image: OmeImage, options: Fig2bOptions = {}): Promise<Fig2bInput> {
   const labelName = options.labelName ?? "segmentation";
   const labels = await image.openLabels(labelName);
+  labels.assertReadable();
   const liValues = options.lithiumValues ?? lithiumClassValues(labels);
   const plating = platingSide(image, options.plating);
   const level = options.level ?? 0;

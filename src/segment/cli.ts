@@ -137,7 +137,9 @@ export async function main(argv: string[]): Promise<void> {
       const label = `report-${sm.record.unet.channels.join("-")}`;
       const p = num(o, "patch", DEFAULT_INFER.patchZYX[0]);
       await segmentImage(img, sm, { labelName: label, timePoints: [t], patchZYX: [p, p, p], resume: false });
-      const pred = (await (await img.openLabels(label)).readVolume(t)).data;
+      const predLabels = await img.openLabels(label);
+      predLabels.assertReadable();
+      const pred = (await predLabels.readVolume(t)).data;
       const res = evaluateLabels(`unet-${sm.record.unet.channels.join("+")}`, truth, pred, names);
       results.push(res);
       if (o.has("record-test")) {

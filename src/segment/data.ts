@@ -53,7 +53,10 @@ export async function readRawVolume(img: OmeImage, t: number, labelName: string,
     if (!img.channels.includes(c)) throw new VolumeError("image lacks a channel the model needs", { path: img.path, field: "channels", expected: channels.join(", "), got: img.channels.join(", ") });
     out.channels[c] = (await img.readVolume(t, c)).data;
   }
-  const lab = await (await img.openLabels(labelName)).readVolume(t);
+  const labels = await img.openLabels(labelName);
+  // Training or scoring on half-written or stale truth would teach or grade against class 0 where chunks are missing.
+  labels.assertReadable();
+  const lab = await labels.readVolume(t);
   out.labels = lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as ArrayLike<number>);
   return out;
 }
