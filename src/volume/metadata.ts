@@ -63,7 +63,8 @@ function intArray(path: string, field: string, v: unknown): number[] {
   return v as number[];
 }
 
-const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
+/** Value range of each integer dtype (fill values, OME windows). */
+export const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
   uint8: [0, 255],
   int8: [-128, 127],
   uint16: [0, 65535],

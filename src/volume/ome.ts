@@ -12,6 +12,7 @@ import { readJsonIfExists, ZarrArray, type ChunkCache } from "./array.js";
 import { assertLabelsReadable, labelStatus, type LabelStatus } from "./completion.js";
 import { checkDatasetFolder, writeErrorOf } from "./output-folder.js";
 import type { Block, CodecSpec, DataType, NdArray, Selection } from "./types.js";
+import { INT_RANGE } from "./metadata.js";
 
 export type OmeVersion = "0.4" | "0.5";
 
@@ -154,14 +155,6 @@ function timeAxisNote(times: number[]): string | undefined {
   );
 }
 
-const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-};
 
 /** Range of the written values of one channel; null when nothing (finite) has been written through this library. */
 export type ChannelRange = [number, number] | null;
