@@ -36,7 +36,7 @@ export function cellStep(p: JobPaths): StepSpec {
     code: ["src/pipeline/cell-results.ts", "src/electrochem", "src/xas"],
     params: {},
     outputs: { root: ".", paths: ["cell"] },
-    applies: () => (existsSync(join(p.store, ELECTROCHEM_FILE)) && existsSync(join(p.store, XAS_FILE)) ? null : `the dataset has no ${ELECTROCHEM_FILE} / ${XAS_FILE} (cycler and XAS files of a real cell: see README)`),
+    applies: () => (existsSync(join(p.store, ELECTROCHEM_FILE)) && existsSync(join(p.store, XAS_FILE)) ? null : `the dataset has no ${ELECTROCHEM_FILE} / ${XAS_FILE}: the job reads the cell's electrochemistry and XAS from these files in the store (the twin writes them); a real cell's cycler files (.mpt, .DTA, CSV: electrochem.parseMpt, parseDta, parseCsv) and XAS scans are analysed in a notebook, not yet by the job`),
     async run(ctx) {
       const tw = loadTwinDataset(p.store);
       const res = analyseCell(tw.electrochem, tw.xas, { provenance: { dataset: ctx.upstream.dataset?.outputId ?? "" } });
