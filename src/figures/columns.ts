@@ -10,12 +10,6 @@ export function numbers(table: ResultTable, name: string): number[] {
   return c.map((v) => (typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN));
 }
 
-export function booleans(table: ResultTable, name: string): Array<boolean | null> {
-  const c = table.columns[name];
-  if (!c) throw new FileFormatError("result table lacks a column the figure needs", { field: `${table.name}.${name}`, expected: name, got: Object.keys(table.columns).join(", ") });
-  return c.map((v) => (v === true || v === "true" ? true : v === false || v === "false" ? false : null));
-}
-
 /** Formats a number with `digits` significant digits, without exponent for everyday magnitudes. */
 export function fmt(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return String(x);

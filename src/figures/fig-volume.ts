@@ -5,7 +5,7 @@
  */
 import type { ResultTable } from "../analysis/table.js";
 import { axis, baseLayout, CLASS_COLOURS, SERIES_COLOURS, type Figure, type PlotlyTrace } from "./figure.js";
-import { booleans, fmt, numbers } from "./columns.js";
+import { fmt, numbers } from "./columns.js";
 
 /** The quantification tables of one label image (U-Net or truth), as the pipeline stores them. */
 export interface VolumeTables {
@@ -188,7 +188,6 @@ export function fig4(m: MechanismInputs, provenance: Record<string, string> = {}
   const nd = numbers(nuc, "mean_depth_um");
   const nv = numbers(nuc, "volume_um3");
   const times = [...new Set(nt)].sort((a, b) => a - b);
-  const ifT = numbers(m.tables.interfaces, "time_h");
   const ifMean = numbers(m.tables.interfaces, "interface_mean_um");
   const shift = ifMean.length ? ifMean[0]! - ifMean[ifMean.length - 1]! : 0;
   const palette = ["#08306b", "#2171b5", "#6baed6", "#41ab5d", "#006d2c", "#fd8d3c", "#d94801"];
@@ -244,13 +243,6 @@ export function fig4(m: MechanismInputs, provenance: Record<string, string> = {}
   };
 }
 
-/** Whether any time point of the table flags a short (electrodes joined by Li). */
-export function shortFromLabels(t: ResultTable): number | null {
-  const tt = numbers(t, "time_h");
-  const s = booleans(t, "short_circuit");
-  const i = s.findIndex((x) => x === true);
-  return i < 0 ? null : tt[i]!;
-}
 
 /** The lithium components of the first CT time with any nucleation: when, their mean depths, how many in the void band. */
 export function firstNuclei(t: VolumeTables): { time_h: number | null; depths_um: number[]; inBand: number; band: { lo_um: number; hi_um: number } } {

@@ -6,8 +6,8 @@
 export { encodePng } from "./png.js";
 export { extractSlice, labelSlicePng, percentileWindow, slicePng, type Window } from "./slice-image.js";
 export * from "./figure.js";
-export { numbers, booleans, fmt, atTime } from "./columns.js";
-export { fig1b, fig2d, figS5, fig4, voidPeak, voidBand, firstNuclei, shortFromLabels, type VolumeTables, type MechanismInputs } from "./fig-volume.js";
+export { numbers, fmt, atTime } from "./columns.js";
+export { fig1b, fig2d, figS5, fig4, voidPeak, voidBand, firstNuclei, type VolumeTables, type MechanismInputs } from "./fig-volume.js";
 export { volumeReportRows } from "./report-volume.js";
 export { figureHtml, writeFigure, renderFigureImages, findChromium, plotlyScriptPath, copyPlotlyScript, type ImageExport } from "./export.js";
 export { fig2a, fig3a, fig3b, fig3c, figS1c, figS2a, figS2b, figS6, figS7b, cellFigures, sciHtml, viridis, circuitDiagram } from "./fig-cell.js";

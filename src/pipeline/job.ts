@@ -3,13 +3,11 @@
  * cell electrochemistry and XAS -> 3D meshes -> segmenter comparison -> figures -> report -> notebooks. One plan of
  * steps, shared with the notebooks (which call `results()` and read the same outputs).
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { presetParameters } from "../twin/index.js";
 import { FIGURE_IDS, type Figure, type ReportRow } from "../figures/figure.js";
 import { findChromium, renderFigureImages, writeFigure } from "../figures/export.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
-import { toCsv } from "../analysis/table.js";
 import { builderAvailable, FIGURE_BUILDERS, reportRows, extraFigureFiles } from "./figure-builders.js";
 import { jobPaths, type JobOptions, type JobPaths } from "./paths.js";
 import { readRecord } from "./record.js";
@@ -101,7 +99,7 @@ export function jobSteps(o: JobStepOptions = {}): StepSpec[] {
   const all = () => list;
   list.push(p.source === "twin" ? twinStep(p.store, presetParameters(p.preset)) : userDatasetStep(p.store));
   list.push(pyramidStep(p.store));
-  list.push(segmentStep(p.store, p.modelDir, p.resultsDir));
+  list.push(segmentStep(p.store, p.modelDir));
   list.push(quantifyStep(p.store, "segmentation", "truth", ["dataset"]));
   list.push(quantifyStep(p.store, "unet", "unet", ["dataset", "segment"]));
   list.push(...analysisSteps(p, o, all));

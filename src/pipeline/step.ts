@@ -28,8 +28,6 @@ export interface StepContext {
   resultsDir: string;
   /** Records of the upstream steps, by name (only complete ones reach `run`). */
   upstream: Record<string, StepRecord>;
-  /** Identity of this run's inputs (a partial output of the same inputs may be resumed; any other is discarded). */
-  inputsHash: string;
   /** One line for the job log. */
   log: (line: string) => void;
 }
@@ -204,7 +202,7 @@ async function runOne(spec: StepSpec, opts: RunOptions, log: (l: string) => void
   log(`${spec.name}: ${reason ?? "forced"} -> running (${spec.describe})`);
   let report: StepReport | void;
   try {
-    report = await spec.run({ resultsDir, upstream: g.upstream, inputsHash: g.inputsHash, log });
+    report = await spec.run({ resultsDir, upstream: g.upstream, log });
   } catch (e) {
     if (e instanceof StepNotApplicable) return notApplicable(e.message);
     throw new StepFailedError(`step "${spec.name}" failed`, { got: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }, { cause: e });

@@ -2,17 +2,15 @@
  * The volume steps of the main job: the twin's dataset (or a user's OME-Zarr), its pyramid, the U-Net labels and
  * the quantification of each label image. Each is a StepSpec; job.ts composes them with the others.
  */
-import { existsSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { analyseOperando, operandoTables } from "../analysis/index.js";
 import { checkCompatible, loadSegmentModel, segmentImage } from "../segment/index.js";
 import { generateTwin, MANIFEST_FILE, ELECTROCHEM_FILE, XAS_FILE, type TwinParameters } from "../twin/index.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
 import { VolumeError } from "../util/errors.js";
 import { buildPyramid, OmeImage } from "../volume/index.js";
 import { readFileSync } from "node:fs";
 import { jsonIdentity, treeIdentity } from "../util/identity.js";
-import { STEPS_DIR } from "./record.js";
 import { StepNotApplicable, type StepSpec } from "./step.js";
 import { writeTableSet } from "./tables.js";
 
@@ -94,12 +92,10 @@ export function pyramidStep(store: string): StepSpec {
 }
 
 /**
- * U-Net labels (labels/unet). A partial run is resumed only when it was started on the same inputs (image, model,
- * settings); anything else under labels/unet is discarded first, so labels of an old volume never stay attached to
- * a new one.
+ * U-Net labels (labels/unet). Resuming is segmentImage's own decision: its job record holds the image's identity,
+ * the model and the settings, so a partial run is resumed only on the same inputs and replaced otherwise.
  */
-export function segmentStep(store: string, modelDir: string, resultsDir: string): StepSpec {
-  const partial = join(resultsDir, STEPS_DIR, "segment.partial");
+export function segmentStep(store: string, modelDir: string): StepSpec {
   return {
     name: "segment",
     describe: `U-Net segmentation with ${modelDir.split(/[\\/]/).slice(-2).join("/")} -> labels/unet`,
@@ -109,7 +105,7 @@ export function segmentStep(store: string, modelDir: string, resultsDir: string)
     params: { labelName: "unet" },
     external: () => ({ model: treeIdentity(modelDir, ["model.json", "weights.bin"]).content }),
     outputs: { root: store, paths: ["labels/unet"] },
-    async run(ctx) {
+    async run() {
       const img = await OmeImage.open(store);
       const model = await loadSegmentModel(modelDir);
       try {
@@ -117,14 +113,9 @@ export function segmentStep(store: string, modelDir: string, resultsDir: string)
       } catch (e) {
         throw new StepNotApplicable(`the shipped model does not apply to this image: ${e instanceof Error ? e.message : String(e)}`);
       }
-      const resume = existsSync(partial) && readFileSync(partial, "utf8") === ctx.inputsHash;
-      writeFileAtomic(partial, ctx.inputsHash);
-      // resume: false makes segmentImage replace labels/unet whole, so no chunk of another image's labels survives.
-      const seg = await segmentImage(img, model, { labelName: "unet", resume, overwriteForeign: false });
-      const lab = await img.openLabels("unet");
-      await lab.array(0).setAttributes({ ...lab.array(0).attributes, "ssb-ct-provenance": { image: ctx.upstream.dataset?.outputId ?? null, inputs: ctx.inputsHash } });
-      unlinkSync(partial);
-      return { summary: `${seg.chunksWritten} chunks written, ${seg.chunksSkipped} resumed (${seg.engine})`, values: { chunksWritten: seg.chunksWritten } };
+      const seg = await segmentImage(img, model, { labelName: "unet", overwriteForeign: false });
+      const replaced = seg.replaced ? `; earlier labels replaced: ${seg.replaced}` : "";
+      return { summary: `${seg.chunksWritten} chunks written, ${seg.chunksSkipped} resumed (${seg.engine})${replaced}`, values: { chunksWritten: seg.chunksWritten } };
     },
   };
 }

@@ -22,7 +22,7 @@ describe("segment step", () => {
     const log = () => {};
     process.env.SSB_CT_PROGRESS = "0";
     const dataset = twinStep(store, presetParameters("ci"));
-    const runs = await runSteps([dataset, segmentStep(store, shipped, results)], { resultsDir: results, log });
+    const runs = await runSteps([dataset, segmentStep(store, shipped)], { resultsDir: results, log });
     expect(runs.map((r) => r.outcome)).toEqual(["ran", "not applicable"]);
     expect(readRecord(results, "segment")!.reason).toMatch(/does not apply to this image.*voxel/);
 
@@ -30,9 +30,9 @@ describe("segment step", () => {
     mkdirSync(broken);
     copyFileSync(join(shipped, "model.json"), join(broken, "model.json"));
     writeFileSync(join(broken, "weights.bin"), readFileSync(join(shipped, "weights.bin")).subarray(0, 100));
-    const failing = runSteps([dataset, segmentStep(store, broken, results)], { resultsDir: results, log });
+    const failing = runSteps([dataset, segmentStep(store, broken)], { resultsDir: results, log });
     await expect(failing).rejects.toThrow(StepFailedError);
-    await expect(runSteps([dataset, segmentStep(store, broken, results)], { resultsDir: results, log })).rejects.toThrow(/step "segment" failed/);
+    await expect(runSteps([dataset, segmentStep(store, broken)], { resultsDir: results, log })).rejects.toThrow(/step "segment" failed/);
     expect(readRecord(results, "segment")).toBeNull();
   });
 });
