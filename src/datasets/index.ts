@@ -18,7 +18,8 @@ export interface DatasetOptions {
   fallbackPreset?: "ci" | "default" | "default-column";
 }
 
-function projectRoot(): string {
+/** The project folder holding data/: the working directory, or its parent when run from notebooks/. */
+export function projectRoot(): string {
   for (const c of [process.cwd(), resolve(process.cwd(), "..")]) if (existsSync(join(c, "data")) && existsSync(join(c, "package.json"))) return c;
   return process.cwd();
 }

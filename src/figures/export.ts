@@ -4,39 +4,16 @@
  * installed (Debian `chromium`, driven through playwright-core). Without Chromium the HTML and JSON are still
  * written and the caller is told what was skipped.
  */
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { escapeHtml, jsonForScript } from "../util/html-escape.js";
 import type { Figure } from "./figure.js";
-
-const require = createRequire(import.meta.url);
-
-/** Path of plotly.min.js in the installed plotly.js-dist-min package. */
-export function plotlyScriptPath(): string {
-  return require.resolve("plotly.js-dist-min/plotly.min.js");
-}
-
-/** Copies plotly.min.js into `dir` once (the HTML pages of that folder load it by relative path). */
-export function copyPlotlyScript(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const dest = join(dir, "plotly.min.js");
-  if (!existsSync(dest)) copyFileSync(plotlyScriptPath(), dest);
-  return dest;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** JSON that is safe inside a <script> element. */
-export function scriptJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
+import { copyPlotlyScript, plotlyScriptFile, PLOTLY_SCRIPT_NAME } from "./plotly-asset.js";
 
 /** A standalone page for one figure; `plotlySrc` is where plotly.min.js is (default: beside the page). */
 export function figureHtml(fig: Figure, options: { plotlySrc?: string } = {}): string {
-  const src = options.plotlySrc ?? "plotly.min.js";
+  const src = options.plotlySrc ?? PLOTLY_SCRIPT_NAME;
   const prov = Object.entries(fig.provenance)
     .map(([k, v]) => `<li><code>${escapeHtml(k)}</code>: <code>${escapeHtml(v)}</code></li>`)
     .join("");
@@ -49,7 +26,7 @@ export function figureHtml(fig: Figure, options: { plotlySrc?: string } = {}): s
 <p class="caption"><b>${escapeHtml(fig.id)}.</b> ${escapeHtml(fig.caption)}</p>
 <details class="prov"><summary>computed from</summary><ul>${prov}</ul></details>
 <script>
-const fig = ${scriptJson({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [] })};
+const fig = ${jsonForScript({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [] })};
 if (window.Plotly) Plotly.newPlot("plot", fig.data, fig.layout, {responsive: true, displaylogo: false}).then(() => fig.frames.length && Plotly.addFrames("plot", fig.frames));
 else document.getElementById("plot").textContent = "plotly.min.js was not found beside this page (${escapeHtml(src)}).";
 </script></body></html>
@@ -98,7 +75,7 @@ export async function renderFigureImages(figs: Figure[], dir: string, options: {
   try {
     const page = await browser.newPage();
     await page.setContent('<!doctype html><html><body style="margin:0"><div id="plot"></div></body></html>');
-    await page.addScriptTag({ path: plotlyScriptPath() });
+    await page.addScriptTag({ path: plotlyScriptFile() });
     mkdirSync(dir, { recursive: true });
     for (const fig of figs) {
       for (const format of formats) {
@@ -114,7 +91,7 @@ export async function renderFigureImages(figs: Figure[], dir: string, options: {
           const w = typeof f.layout.width === "number" ? f.layout.width : 760;
           const h = typeof f.layout.height === "number" ? f.layout.height : 480;
           return Plotly.toImage(el, { format, width: w, height: h, scale: format === "png" ? 2 : 1 });
-        })(${scriptJson({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [], staticFrame: fig.staticFrame ?? null })}, ${JSON.stringify(format)})`)) as string;
+        })(${jsonForScript({ data: fig.data, layout: fig.layout, frames: fig.frames ?? [], staticFrame: fig.staticFrame ?? null })}, ${JSON.stringify(format)})`)) as string;
         const path = join(dir, `${fig.id}.${format}`);
         const body = url.slice(url.indexOf(",") + 1);
         writeFileAtomic(path, format === "png" ? Buffer.from(body, "base64") : url.startsWith("data:image/svg+xml;base64") ? Buffer.from(body, "base64") : decodeURIComponent(body));

@@ -11,9 +11,9 @@
  */
 import { createHash } from "node:crypto";
 import type { FigureLike } from "../figures/figure.js";
-import { escapeHtml, jsonForScript } from "./escape.js";
+import { escapeHtml, jsonForScript } from "../util/html-escape.js";
 import type { JsonObject } from "./nbformat.js";
-import { plotlyScriptRelative } from "./plotly-asset.js";
+import { plotlyScriptRelative } from "../figures/plotly-asset.js";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 

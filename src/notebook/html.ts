@@ -3,17 +3,13 @@
  * them. The only file beside it is plotly.min.js, once per folder and only when a figure needs it (copyPlotlyScript);
  * figures are never inlined with plotly.js, so a page stays as small as its notebook.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { escapeHtml, jsonForScript } from "./escape.js";
+import { escapeHtml, jsonForScript } from "../util/html-escape.js";
 import { FIGURE_MARKER, PLOTLY_MIME } from "./figure-bundle.js";
 import { joinText, readNotebook, type Cell, type JsonObject, type MarkdownCell, type MimeBundle, type Notebook, type Output } from "./nbformat.js";
 import { markdownHtml } from "./markdown.js";
-import { plotlyScriptFile } from "./plotly-asset.js";
-
-/** The file name of plotly.js beside exported pages (our figure loader also looks for this name). */
-export const PLOTLY_SCRIPT_NAME = "plotly.min.js";
+import { copyPlotlyScript, PLOTLY_SCRIPT_NAME } from "../figures/plotly-asset.js";
 
 export interface HtmlExportOptions {
   /** Page title; default the notebook's first heading, else "Notebook". */
@@ -171,14 +167,6 @@ ${body}
   return { html, needsPlotly };
 }
 
-/** Copies plotly.min.js into `dir` unless the same file is there already; returns its path. */
-export function copyPlotlyScript(dir: string): string {
-  const src = plotlyScriptFile();
-  const dest = join(dir, PLOTLY_SCRIPT_NAME);
-  if (existsSync(dest) && statSync(dest).size === statSync(src).size) return dest;
-  writeFileAtomic(dest, readFileSync(src));
-  return dest;
-}
 
 /**
  * Writes the notebook (a path or a parsed notebook) as a standalone page at `htmlPath`, atomically, and

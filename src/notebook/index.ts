@@ -6,8 +6,8 @@
 export { showBundle, showFigure, showTable, markdown } from "./display.js";
 export { figureBundle, figureJson, PLOTLY_MIME, type FigureBundle, type FigureOptions } from "./figure-bundle.js";
 export { tableBundle, formatNumber, splitUnit, type DataFrameLike, type TableOptions } from "./table-bundle.js";
-export { plotlyScriptFile, plotlyScriptRelative } from "./plotly-asset.js";
-export { notebookToHtml, writeNotebookHtml, copyPlotlyScript, PLOTLY_SCRIPT_NAME, type HtmlExportOptions, type HtmlExport } from "./html.js";
+export { plotlyScriptFile, plotlyScriptRelative, copyPlotlyScript, PLOTLY_SCRIPT_NAME } from "../figures/plotly-asset.js";
+export { notebookToHtml, writeNotebookHtml, type HtmlExportOptions, type HtmlExport } from "./html.js";
 export { runNotebook, describeFailure, type RunNotebookOptions, type NotebookRunResult, type CellFailure } from "./run.js";
 export {
   readNotebook,

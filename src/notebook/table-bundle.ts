@@ -4,7 +4,7 @@
  */
 import { tableRows, type Cell, type ResultTable } from "../analysis/table.js";
 import { ParameterError } from "../util/errors.js";
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../util/html-escape.js";
 
 /** What showTable needs from a danfojs DataFrame (danfojs itself is not loaded to draw one). */
 export interface DataFrameLike {

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { projectRoot } from "../datasets/index.js";
 
 export interface JobOptions {
   /** Project root holding data/ (default: the current folder, or its parent when run from notebooks/). */
@@ -37,11 +38,6 @@ export function packageRoot(): string {
     if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "data", "models"))) return dir;
     dir = dirname(dir);
   }
-  return process.cwd();
-}
-
-function projectRoot(): string {
-  for (const c of [process.cwd(), resolve(process.cwd(), "..")]) if (existsSync(join(c, "data")) && existsSync(join(c, "package.json"))) return c;
   return process.cwd();
 }
 

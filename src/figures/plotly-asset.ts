@@ -2,9 +2,11 @@
  * Where plotly.js lives on this machine. Figures never carry it (4.8 MB): notebooks load it from the project's
  * node_modules through the Jupyter server, exported HTML from one copy beside the page.
  */
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { FileFormatError } from "../util/errors.js";
 
 const SCRIPT = "plotly.js-dist-min/plotly.min.js";
@@ -43,4 +45,16 @@ export function plotlyScriptRelative(dir = process.cwd()): string | null {
   } catch {
     return null;
   }
+}
+
+/** File name of plotly.js beside exported pages (one copy per folder). */
+export const PLOTLY_SCRIPT_NAME = "plotly.min.js";
+
+/** Copies plotly.min.js into `dir` unless the same file is there already; returns its path. */
+export function copyPlotlyScript(dir: string): string {
+  const src = plotlyScriptFile();
+  const dest = join(dir, PLOTLY_SCRIPT_NAME);
+  if (existsSync(dest) && statSync(dest).size === statSync(src).size) return dest;
+  writeFileAtomic(dest, readFileSync(src));
+  return dest;
 }
