@@ -64,7 +64,6 @@ export function lz4ErrorText(code: number): string {
  * Decodes one LZ4 block that must fill dst[d0, dEnd) exactly and obey the format's end-of-block rules: what c-blosc
  * accepts (LZ4_decompress_safe with capacity dEnd - d0, then its check of the size) minus LZ4 1.9's leniencies
  * (offset 0, a last match ending within the last 5 bytes). Returns 0, or a negative code for `lz4ErrorText`.
- * The hot loop of Blosc reads; kept apart from the lenient `lz4DecodeBlock` so neither pays for the other's checks.
  */
 export function lz4DecodeExact(src: Uint8Array, s0: number, s1: number, dst: Uint8Array, d0: number, dEnd: number): number {
   let s = s0;
@@ -129,59 +128,6 @@ export function lz4DecodeExact(src: Uint8Array, s0: number, s1: number, dst: Uin
   }
   // The stream ended after a match (or was empty): a block always ends with literals.
   return -10;
-}
-
-/**
- * Decodes one LZ4 block (raw block format, no frame) from src[s0, s1) into dst starting at d0, writing at most up to
- * dEnd. Returns the number of bytes written, or -1 if the block is malformed or would overrun dEnd. It does not
- * enforce the end-of-block rules (dEnd is only a bound here); Blosc uses `lz4DecodeExact`, which does.
- */
-export function lz4DecodeBlock(src: Uint8Array, s0: number, s1: number, dst: Uint8Array, d0: number, dEnd: number): number {
-  let s = s0;
-  let d = d0;
-  while (s < s1) {
-    const token = src[s++]!;
-    let lit = token >>> 4;
-    if (lit === 15) {
-      let b: number;
-      do {
-        if (s >= s1) return -1;
-        b = src[s++]!;
-        lit += b;
-      } while (b === 255);
-    }
-    if (lit > 0) {
-      if (s + lit > s1 || d + lit > dEnd) return -1;
-      if (lit < 16) for (let i = 0; i < lit; i++) dst[d + i] = src[s + i]!;
-      else dst.set(src.subarray(s, s + lit), d);
-      s += lit;
-      d += lit;
-    }
-    if (s >= s1) break; // the last sequence carries literals only
-    if (s + 2 > s1) return -1;
-    const offset = src[s]! | (src[s + 1]! << 8);
-    s += 2;
-    if (offset === 0 || d - offset < d0) return -1;
-    let len = (token & 15) + 4;
-    if (len === 19) {
-      let b: number;
-      do {
-        if (s >= s1) return -1;
-        b = src[s++]!;
-        len += b;
-      } while (b === 255);
-    }
-    if (d + len > dEnd) return -1;
-    let m = d - offset;
-    if (offset >= len && len >= 32) {
-      dst.copyWithin(d, m, m + len);
-      d += len;
-    } else {
-      const end = d + len;
-      while (d < end) dst[d++] = dst[m++]!;
-    }
-  }
-  return d - d0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -148,6 +148,17 @@ function swapInPlace(buf: Uint8Array, offset: number, length: number, bpe: numbe
   for (let i = offset; i < offset + length; i += bpe) buf.subarray(i, i + bpe).reverse();
 }
 
+/** A chunk file's encoded bytes (in the reused read buffer, checksum verified and removed), or null if never written. */
+function readEncoded(job: ChunkJob, task: ChunkTask, where: ChunkLocation): Uint8Array | null {
+  const n = readChunkFile(task.file, task.key, (size) => {
+    if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
+    return [encBuf, 0];
+  });
+  if (n === -1) return null;
+  const enc: Uint8Array = encBuf.subarray(0, n);
+  return job.crc32c ? stripCrc32c(enc, where) : enc;
+}
+
 /**
  * Decodes chunk `task` into buf[scratch .. scratch + chunkBytes) and copies its intersection into the output that
  * starts at byte 0 of `buf`. Returns false if the chunk was never written (the caller leaves the fill value).
@@ -158,13 +169,8 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
   const where: ChunkLocation = { path: task.file, location: task.key };
   if (job.stored) {
     // Other tools' forms: decode to the stored bytes, convert to C-ordered dtype elements, then place as usual.
-    const n = readChunkFile(task.file, task.key, (size) => {
-      if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
-      return [encBuf, 0];
-    });
-    if (n === -1) return false;
-    let enc: Uint8Array = encBuf.subarray(0, n);
-    if (job.crc32c) enc = stripCrc32c(enc, where);
+    const enc = readEncoded(job, task, where);
+    if (!enc) return false;
     const storedBytes = (chunkBytes / job.bytesPerElement) * job.stored.bytesPerElement;
     const raw = await decodeChunk(enc, job.codec, job.dtype, storedBytes, where);
     buf.set(unpackStored(raw, job.stored, job.dtype, job.littleEndian, job.chunkShape), scratch);
@@ -181,13 +187,8 @@ export async function readChunkInto(job: ChunkJob, task: ChunkTask, buf: Uint8Ar
     if (got === -1) return false;
     if (got !== chunkBytes) throw new VolumeError("chunk has the wrong size", { ...where, expected: `${chunkBytes} bytes`, got: `${got} bytes` });
   } else {
-    const n = readChunkFile(task.file, task.key, (size) => {
-      if (encBuf.length < size) encBuf = new Uint8Array(Math.max(size, encBuf.length * 2));
-      return [encBuf, 0];
-    });
-    if (n === -1) return false;
-    let enc: Uint8Array = encBuf.subarray(0, n);
-    if (job.crc32c) enc = stripCrc32c(enc, where);
+    const enc = readEncoded(job, task, where);
+    if (!enc) return false;
     // Blosc and (with the native binding) zstd decode straight into the scratch slot; everything else, and zstd
     // inside Blosc without the binding, goes through decodeChunk. Both paths make the same checks.
     const inPlace =

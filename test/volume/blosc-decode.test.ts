@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Blosc } from "numcodecs";
-import { bloscDecodeInto, lz4DecodeBlock } from "../../src/volume/blosc-decode.js";
+import { bloscDecodeInto, lz4DecodeExact } from "../../src/volume/blosc-decode.js";
 import { nativeZstd } from "../../src/volume/native-codecs.js";
 import { rng } from "../helpers/tmp.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
@@ -77,13 +77,15 @@ for dt in ["<u2", "<f4", "<f8", "<i4"]:
   it("rejects malformed LZ4 blocks instead of writing out of bounds", () => {
     const dst = new Uint8Array(16);
     // Literal length 15 + extension promising more bytes than the block holds.
-    expect(lz4DecodeBlock(new Uint8Array([0xf0, 200]), 0, 2, dst, 0, 16)).toBe(-1);
+    expect(lz4DecodeExact(new Uint8Array([0xf0, 200]), 0, 2, dst, 0, 16)).toBeLessThan(0);
     // A match whose offset points before the output start.
-    expect(lz4DecodeBlock(new Uint8Array([0x14, 65, 9, 0]), 0, 4, dst, 0, 16)).toBe(-1);
-    // A valid block: literal "AB", then a 6-byte match at offset 2 (overlapping copy), decodes to ABABABAB.
-    const n = lz4DecodeBlock(new Uint8Array([0x22, 65, 66, 2, 0]), 0, 5, dst, 0, 16);
-    expect(n).toBe(8);
-    expect(Buffer.from(dst.subarray(0, 8)).toString()).toBe("ABABABAB");
+    expect(lz4DecodeExact(new Uint8Array([0x14, 65, 9, 0]), 0, 4, dst, 0, 16)).toBeLessThan(0);
+    // A valid block: literal "AB", a 6-byte match at offset 2 (overlapping copy), then literals-only to the end (the
+    // format's last match starts at least 12 bytes before the end): ABABABAB + "CDEFGHIJKLMN", 20 bytes exactly.
+    const out = new Uint8Array(20);
+    const block = new Uint8Array([0x22, 65, 66, 2, 0, 0xc0, ...Buffer.from("CDEFGHIJKLMN")]);
+    expect(lz4DecodeExact(block, 0, block.length, out, 0, 20)).toBe(0);
+    expect(Buffer.from(out).toString()).toBe("ABABABABCDEFGHIJKLMN");
   });
 });
 
