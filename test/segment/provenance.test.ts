@@ -20,6 +20,7 @@ import { DEFAULT_UNET, type UNetConfig } from "../../src/segment/plans.js";
 import { initTf } from "../../src/segment/tf.js";
 import { generateTwin, presetParameters } from "../../src/twin/index.js";
 import { OmeImage, type CodecSpec } from "../../src/volume/index.js";
+import { canMount } from "../helpers/mount.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const dir = tempDir("ssb-ct-provenance-");
@@ -166,15 +167,6 @@ describe("an unfinished segmentation is refused by the analysis", () => {
   });
 });
 
-/** Root can mount a small tmpfs to fill; elsewhere the test is skipped. */
-function canMount(): boolean {
-  if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
-  const probe = join(dir, "mount-probe");
-  mkdirSync(probe, { recursive: true });
-  const ok = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]).status === 0;
-  if (ok) spawnSync("umount", [probe]);
-  return ok;
-}
 const full = join(dir, "full");
 let isMounted = false;
 afterAll(() => {
@@ -194,7 +186,7 @@ function tempFiles(root: string): string[] {
 }
 
 describe("a full disk", () => {
-  it.skipIf(!canMount())("in the middle of a segmentation: one clear error, complete labels stay readable, the new ones are refused, a rerun finishes", async () => {
+  it.skipIf(!canMount(dir))("in the middle of a segmentation: one clear error, complete labels stay readable, the new ones are refused, a rerun finishes", async () => {
     mkdirSync(full, { recursive: true });
     expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", full]).status).toBe(0);
     isMounted = true;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateTwin, presetParameters, type TwinManifest } from "../../src/twin/index.js";
 import { OmeImage, ZarrArray } from "../../src/volume/index.js";
+import { canMount } from "../helpers/mount.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const dir = tempDir("ssb-ct-dataset-safety-");
@@ -28,15 +29,6 @@ function twinCli(args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", "src/cli/twin.ts", ...args], { encoding: "utf8", env: { ...process.env, SSB_CT_PROGRESS: "0" } });
 }
 
-/** Root can mount a small tmpfs (to make a file system full or read-only); elsewhere those tests are skipped. */
-function canMount(): boolean {
-  if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
-  const probe = join(dir, "mount-probe");
-  mkdirSync(probe, { recursive: true });
-  const ok = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]).status === 0;
-  if (ok) spawnSync("umount", [probe]);
-  return ok;
-}
 const mounted: string[] = [];
 afterAll(() => {
   for (const m of mounted.reverse()) spawnSync("umount", ["-l", m]);
@@ -133,7 +125,7 @@ describe("output paths are checked before a byte is written", () => {
     expect((await OmeImage.open(p)).shapeZYX).toEqual([6, 6, 6]);
   });
 
-  it.skipIf(!canMount())("a read-only file system is named before anything is attempted", async () => {
+  it.skipIf(!canMount(dir))("a read-only file system is named before anything is attempted", async () => {
     const ro = join(dir, "ro");
     mountTmpfs(ro, "1m", true);
     await expect(generateTwin(ci(1), join(ro, "twin.ome.zarr"), { ...quiet, overwrite: true })).rejects.toThrow(/output folder is on a read-only file system.*got: EROFS/);
@@ -142,7 +134,7 @@ describe("output paths are checked before a byte is written", () => {
     expect(r.stderr).toMatch(/^twin: the output folder is on a read-only file system; path: .*\/ro/);
   });
 
-  it.skipIf(!canMount())("a full disk: one line naming the store, no manifest (the store is not complete), tracked labels refused as incomplete", async () => {
+  it.skipIf(!canMount(dir))("a full disk: one line naming the store, no manifest (the store is not complete), tracked labels refused as incomplete", async () => {
     const full = join(dir, "full");
     mountTmpfs(full, "1m");
     const out = join(full, "twin.ome.zarr");
