@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { circuitImpedance, fitCircuit, guessParameters, parseCircuit, type ImpedanceSpectrum } from "../src/electrochem/index.js";
-import { gaussian, seededRandom } from "../src/electrochem/linalg.js";
+import { gaussian, seededRandom } from "../src/numerics/index.js";
 import { median, printResult, runPythonJson } from "./lib.js";
 
 const CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)";

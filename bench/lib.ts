@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { peerPython } from "../test/helpers/python.js";
 
 export interface BenchResult {
@@ -39,4 +40,31 @@ export function median(xs: number[]): number {
 
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** The 1, 5 and 15 minute load averages, rounded: benchmarks print them so a busy machine shows in the result. */
+export function loadAverage(): [number, number, number] {
+  const [a = 0, b = 0, c = 0] = loadavg();
+  return [+a.toFixed(2), +b.toFixed(2), +c.toFixed(2)];
+}
+
+/**
+ * Memory bandwidth as this process sees it: median GB/s of copying `bytes` between two buffers whose pages are
+ * already mapped (a plain memcpy underneath), and the median milliseconds to allocate a fresh buffer of that size
+ * and write it once (what a read into a new array pays on top: zeroed pages mapped one 4 KiB fault at a time).
+ */
+export function memoryBandwidth(bytes: number, reps = 7): { memcpyGBps: number; freshBufferMs: number } {
+  const src = new Uint8Array(bytes).fill(1);
+  const dst = new Uint8Array(bytes).fill(2);
+  const copy: number[] = [];
+  const fresh: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let t = performance.now();
+    dst.set(src);
+    copy.push(performance.now() - t);
+    t = performance.now();
+    new Uint8Array(bytes).fill(3);
+    fresh.push(performance.now() - t);
+  }
+  return { memcpyGBps: +(bytes / median(copy) / 1e6).toFixed(2), freshBufferMs: +median(fresh).toFixed(1) };
 }

@@ -24,7 +24,6 @@ import {
   namedWeights,
   normalisationFor,
   segmentImage,
-  syntheticVolume,
   toTrainingVolume,
   trainSegmentModel,
   windowGrid,
@@ -32,6 +31,7 @@ import {
 } from "../src/segment/index.js";
 import { printResult, runPythonJson, median } from "./lib.js";
 import { hasPythonModules } from "../test/helpers/python.js";
+import { syntheticVolume } from "../test/helpers/synthetic.js";
 import { TORCH_UNET_PY, writePeerModel } from "../test/segment/torch-peer.js";
 
 const require = createRequire(import.meta.url);

@@ -4,6 +4,7 @@
  */
 export * as volume from "./volume/index.js";
 export * as util from "./util/index.js";
+export * as numerics from "./numerics/index.js";
 export * as figures from "./figures/index.js";
 export * as twin from "./twin/index.js";
 export * as datasets from "./datasets/index.js";

@@ -7,6 +7,7 @@
  * was found, before the counter interface. Every voxel value must be a declared class; anything else is an error
  * naming the value and the voxel, never silently binned.
  */
+import { box3 } from "./box.js";
 import { ParameterError, VolumeError } from "../util/errors.js";
 import type { NdArray, TypedArray } from "../volume/index.js";
 import type { InterfaceMap } from "./interface.js";
@@ -76,13 +77,15 @@ export function accumulateCensus(
   const cz = map.counterZ;
   const dz = map.voxelSizeUm[0];
   const invBin = 1 / census.binWidth_um;
-  for (let z = core[0][0]; z < core[0][1]; z++) {
+  const [[z0, z1], [y0, y1], [x0, x1]] = box3(core, "core");
+  const [[rz], [ry], [rx]] = box3(read, "read");
+  for (let z = z0; z < z1; z++) {
     const zc = z + 0.5;
-    const bz = (z - read[0][0]) * sz;
-    for (let y = core[1][0]; y < core[1][1]; y++) {
-      const b = bz + (y - read[1][0]) * sy - read[2][0];
+    const bz = (z - rz) * sz;
+    for (let y = y0; y < y1; y++) {
+      const b = bz + (y - ry) * sy - rx;
       const col = y * X;
-      for (let x = core[2][0]; x < core[2][1]; x++) {
+      for (let x = x0; x < x1; x++) {
         const v = d[b + x]!;
         const k = v <= maxValue && v >= 0 ? lut[v]! : -1;
         if (k < 0)
@@ -96,12 +99,12 @@ export function accumulateCensus(
         const depth = (top ? zc - pz[c]! : pz[c]! - zc) * dz;
         const inLayer = depth > 0 && (cz === null || (top ? zc < cz[c]! : zc > cz[c]!));
         if (!inLayer) {
-          outside[k] += 1;
+          outside[k] = (outside[k] ?? 0) + 1;
           continue;
         }
         const bin = Math.min(nBins - 1, Math.floor(depth * invBin));
-        counts[k * nBins + bin] += 1;
-        if (probSum && p) probSum[bin] += p[b + x]!;
+        counts[k * nBins + bin] = (counts[k * nBins + bin] ?? 0) + 1;
+        if (probSum && p) probSum[bin] = (probSum[bin] ?? 0) + p[b + x]!;
       }
     }
   }

@@ -214,7 +214,7 @@ export class ComponentLabeller {
         if (!border[f]) continue;
         const pl = planes[f]!;
         const fc = faceOf[f]!;
-        for (let i = 0; i < pl.length; i++) if (pl[i]) fc[pl[i]! - 1] += 1;
+        for (let i = 0; i < pl.length; i++) if (pl[i]) fc[pl[i]! - 1] = (fc[pl[i]! - 1] ?? 0) + 1;
       }
     }
 
@@ -318,7 +318,10 @@ export class ComponentLabeller {
           const lb = pb[i * nq + j]!;
           if (faceCol) {
             const la0 = pa[i * nq + j]!;
-            if ((lb === 0) !== (la0 === 0)) faceCol[gs.find(lb || la0)] += 1;
+            if ((lb === 0) !== (la0 === 0)) {
+              const g = gs.find(lb || la0);
+              faceCol[g] = (faceCol[g] ?? 0) + 1;
+            }
           }
           if (lb === 0) continue;
           for (let oi = -1; oi <= 1; oi++) {

@@ -29,16 +29,8 @@ export {
 } from "./interface.js";
 export { createCensus, accumulateCensus, classIndex, layerVoxels, type Census, type ClassSpec } from "./census.js";
 export { voidProfile, layerComposition, componentTable, sizeDistribution, SURFACE_ISOTROPIC_FACTOR, type LayerComposition } from "./measures.js";
-export {
-  FARADAY_C_PER_MOL,
-  LI_MOLAR_MASS_G_PER_MOL,
-  LI_DENSITY_G_PER_CM3,
-  LI_UM_PER_MAH_CM2,
-  UM2_PER_CM2,
-  arealCapacity_mAh_cm2,
-  faradayThickness_um,
-  faradayVolume_um3,
-} from "./faraday.js";
+export { arealCapacity_mAh_cm2, faradayThickness_um, faradayVolume_um3 } from "./faraday.js";
 export { analyseOperando, operandoTables, type LabelSource, type ExperimentInfo, type OperandoOptions, type OperandoResult } from "./operando.js";
 export { labelImageComponents, zarrArrayComponents, checkLabelsReadable, type LabelImageComponentOptions, type LabelBlocksSource, type ZarrBlocksSource } from "./adapters.js";
-export { toCsv, writeCsv, writeTables, toDataFrame, tableRows, selectColumns, type ResultTable, type Cell } from "./table.js";
+export { toCsv, writeCsv, writeTables, toDataFrame, tableRows, selectColumns, TableBuilder, type ResultTable, type Cell, type Row, type Columns } from "./table.js";
+export { quantify, quantifyAll, quantifyShard, quantifyMerge, quantifyShardFile, type QuantifyOptions, type QuantifyResult, type QuantifyShardResult } from "./shard-quantify.js";

@@ -7,6 +7,8 @@
  * bottom face ends after the last non-lithium voxel. Both reduce with min/max, so blocks can come in any order.
  * Depth is then measured from this possibly rough surface, not from an array index.
  */
+import { box3 } from "./box.js";
+import { medianInPlace } from "../numerics/stats.js";
 import { ParameterError, VolumeError } from "../util/errors.js";
 import type { NdArray, TypedArray } from "../volume/index.js";
 import type { DepthSpec } from "./label-block.js";
@@ -36,12 +38,14 @@ export function accumulateInterface(acc: InterfaceAccumulator, core: Array<[numb
   const ev = acc.electrodeValue;
   const d = data.data;
   const { minOther, maxOther } = acc;
-  for (let z = core[0][0]; z < core[0][1]; z++) {
-    const bz = (z - read[0][0]) * sz;
-    for (let y = core[1][0]; y < core[1][1]; y++) {
-      const b = bz + (y - read[1][0]) * sy - read[2][0];
+  const [[z0, z1], [y0, y1], [x0, x1]] = box3(core, "core");
+  const [[rz], [ry], [rx]] = box3(read, "read");
+  for (let z = z0; z < z1; z++) {
+    const bz = (z - rz) * sz;
+    for (let y = y0; y < y1; y++) {
+      const b = bz + (y - ry) * sy - rx;
       const col = y * X;
-      for (let x = core[2][0]; x < core[2][1]; x++) {
+      for (let x = x0; x < x1; x++) {
         if (d[b + x] !== ev) {
           const c = col + x;
           if (z < minOther[c]!) minOther[c] = z;
@@ -74,13 +78,6 @@ export interface InterfaceOptions {
   medianRadius?: number;
 }
 
-/** Median of the first n entries of `a` (sorted in place). */
-function medianOf(a: Float64Array, n: number): number {
-  const v = a.subarray(0, n).sort();
-  const m = n >> 1;
-  return n % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-}
-
 /**
  * Fills columns without an interface with the median of the others, then median-filters the map. Typed arrays
  * only: a 2048 x 2048 map costs a few 32 MiB buffers, not boxed JS arrays.
@@ -90,7 +87,7 @@ function fillAndSmooth(raw: Float64Array, Y: number, X: number, radius: number):
   const tmp = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) if (Number.isFinite(raw[i]!)) tmp[k++] = raw[i]!;
-  const fill = medianOf(tmp, k);
+  const fill = medianInPlace(tmp, k);
   for (let i = 0; i < n; i++) if (!Number.isFinite(raw[i]!)) raw[i] = fill;
   if (radius <= 0) return raw;
   const out = tmp;
@@ -100,7 +97,7 @@ function fillAndSmooth(raw: Float64Array, Y: number, X: number, radius: number):
       let w = 0;
       for (let yy = Math.max(0, y - radius); yy <= Math.min(Y - 1, y + radius); yy++)
         for (let xx = Math.max(0, x - radius); xx <= Math.min(X - 1, x + radius); xx++) win[w++] = raw[yy * X + xx]!;
-      out[y * X + x] = medianOf(win, w);
+      out[y * X + x] = medianInPlace(win, w);
     }
   return out;
 }

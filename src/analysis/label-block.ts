@@ -136,7 +136,7 @@ function subtractOverlaps(
     const hi = Math.min(re[i]!, re[j]!);
     if (hi > lo) {
       // Face-adjacent member voxels always share a component, so both sides lose the shared face.
-      face[comp[i]!] -= 2 * (hi - lo);
+      face[comp[i]!] = (face[comp[i]!] ?? 0) - (2 * (hi - lo));
     }
     if (re[i]! < re[j]!) i++;
     else j++;
@@ -277,14 +277,14 @@ export function labelBlock(
             sum += d;
             if (d < mn) mn = d;
           }
-          stats.sumDepth[c] += sum;
+          stats.sumDepth[c] = (stats.sumDepth[c] ?? 0) + sum;
           stats.minDepth[c] = mn;
         }
         if (aux) {
           const base = (z + co0) * sz + (y + co1) * sy + co2;
           let k = 0;
           for (let i = base + rs[r]!, e = base + re[r]!; i < e; i++) if (aux[i] === auxValue) k++;
-          stats.overlap[c] += k;
+          stats.overlap[c] = (stats.overlap[c] ?? 0) + k;
         }
       }
     }
@@ -317,10 +317,10 @@ function countInteriorFaces(
       for (let r = a0; r < a1; r++) {
         const c = comp[r]!;
         const len = re[r]! - rs[r]!;
-        faceY[c] += len * yFaces;
-        faceZ[c] += len * zFaces;
+        faceY[c] = (faceY[c] ?? 0) + (len * yFaces);
+        faceZ[c] = (faceZ[c] ?? 0) + (len * zFaces);
         // Runs are maximal, so a run end inside the core always faces a non-member voxel.
-        faceX[c] += (rs[r]! > 0 ? 1 : 0) + (re[r]! < nx ? 1 : 0);
+        faceX[c] = (faceX[c] ?? 0) + ((rs[r]! > 0 ? 1 : 0) + (re[r]! < nx ? 1 : 0));
       }
       if (y > 0) subtractOverlaps(rs, re, comp, faceY, a0, a1, rowPtr[row - 1]!, a0);
       if (z > 0) subtractOverlaps(rs, re, comp, faceZ, a0, a1, rowPtr[row - ny]!, rowPtr[row - ny + 1]!);

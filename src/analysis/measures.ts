@@ -15,7 +15,7 @@ export function voidProfile(census: Census, voidClass = "void"): ResultTable {
   const kv = classIndex(census, voidClass);
   const nb = census.nBins;
   const total = new Float64Array(nb);
-  for (let k = 0; k < census.classes.length; k++) for (let b = 0; b < nb; b++) total[b] += census.counts[k * nb + b]!;
+  for (let k = 0; k < census.classes.length; k++) for (let b = 0; b < nb; b++) total[b] = (total[b] ?? 0) + census.counts[k * nb + b]!;
   let last = -1;
   for (let b = 0; b < nb; b++) if (total[b]! > 0) last = b;
   const vv = voxelVolume_um3(census);
@@ -162,8 +162,8 @@ export function sizeDistribution(volumes_um3: ArrayLike<number>, binsPerDecade =
   for (let i = 0; i < volumes_um3.length; i++) {
     const v = volumes_um3[i]!;
     const b = Math.min(n - 1, Math.max(0, Math.floor(Math.log10(v) * binsPerDecade) - l0));
-    count[b] += 1;
-    vol[b] += v;
+    count[b] = (count[b] ?? 0) + 1;
+    vol[b] = (vol[b] ?? 0) + v;
   }
   for (let b = 0; b < n; b++) {
     cols.volume_lo_um3!.push(10 ** ((l0 + b) / binsPerDecade));

@@ -11,21 +11,27 @@ import { ParameterError, VolumeError } from "../util/errors.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
 import type { Block, NdArray, Selection, TypedArray } from "../volume/index.js";
 import { checkLabelsReadable, type LabelStatusSource } from "./adapters.js";
-import { accumulateCensus, createCensus, type ClassSpec } from "./census.js";
-import { ComponentLabeller, type Connectivity } from "./components.js";
-import { arealCapacity_mAh_cm2, faradayThickness_um, UM2_PER_CM2 } from "./faraday.js";
+import type { ClassSpec } from "./census.js";
+import type { Connectivity } from "./components.js";
+import { checkVoxelSize, depthSpec, type InterfaceMap, type PlatingSide } from "./interface.js";
+import { componentTable, sizeDistribution, voidProfile } from "./measures.js";
 import {
-  accumulateInterface,
-  checkVoxelSize,
-  createInterfaceAccumulator,
-  depthSpec,
-  finishInterface,
-  interfaceSummary,
-  type InterfaceMap,
-  type PlatingSide,
-} from "./interface.js";
-import { componentTable, layerComposition, sizeDistribution, voidProfile } from "./measures.js";
-import type { ResultTable } from "./table.js";
+  censusMeasure,
+  componentMeasure,
+  compositionColumns,
+  interfaceMeasure,
+  interfaceRow,
+  lithiumEvents,
+  INTERFACE_COLUMNS,
+  NUCLEATION_COLUMNS,
+  TIME_SERIES_COLUMNS,
+  type Accumulator,
+  type InterfaceRow,
+  type NucleationRow,
+  type OperandoBlock,
+  type TimeSeriesRow,
+} from "./operando-measures.js";
+import { TableBuilder, type ResultTable } from "./table.js";
 
 /** What the analysis needs of a label image; `LabelImage` from the volume store fits (its status is checked first). */
 export interface LabelSource extends LabelStatusSource {
@@ -195,159 +201,81 @@ export async function analyseOperando(src: LabelSource, options: OperandoOptions
   const radius = options.voidSearchRadius_um ?? 20;
   const progress = createProgress("operando analysis", nt + 1, { unit: "passes", sink: options.progress });
   const ifOpts = { plating, voxelSizeUm: vox, minCoverage: options.minInterfaceCoverage, medianRadius: options.interfaceMedianRadius };
+  const charge = { current_mA_cm2: j, electrodeArea_cm2: area, fov_um2: shape[1] * vox[1] * shape[2] * vox[2] };
 
   // Pass 1: the reference interface.
-  const refAcc = createInterfaceAccumulator(shape, vLi);
-  for await (const b of src.blocks(ref)) accumulateInterface(refAcc, b.core, b.read, b.data as NdArray<TypedArray>);
-  const refMap = finishInterface(refAcc, ifOpts);
+  const refInterface = interfaceMeasure(shape, vLi, ifOpts);
+  for await (const block of src.blocks(ref)) refInterface.add({ block, data: block.data as NdArray<TypedArray> });
+  const refMap = refInterface.finish();
   progress.tick();
   const depth = depthSpec(refMap);
 
-  const ifCols: ResultTable["columns"] = { time_h: [], interface_mean_um: [], interface_min_um: [], interface_max_um: [], interface_rms_roughness_um: [], interface_coverage_pct: [], counter_interface_found: [] };
-  const ts: ResultTable["columns"] = {
-    time_h: [],
-    charge_mAh_cm2: [],
-    charge_mAh: [],
-    layer_volume_um3: [],
-    void_volume_um3: [],
-    electrolyte_volume_um3: [],
-    porosity_pct: [],
-    lithium_volume_um3: [],
-    deposited_lithium_um3: [],
-    lithium_probability_volume_um3: [],
-    faraday_thickness_um: [],
-    faraday_volume_fov_um3: [],
-    faraday_volume_electrode_um3: [],
-    deposited_to_faraday_ratio: [],
-    new_lithium_components: [],
-    short_circuit: [],
-  };
-  const nuc: ResultTable["columns"] = {
-    time_h: [],
-    label: [],
-    volume_um3: [],
-    min_depth_um: [],
-    mean_depth_um: [],
-    centroid_z_um: [],
-    centroid_y_um: [],
-    centroid_x_um: [],
-    nearest_void_distance_um: [],
-  };
-  let voidsTable: ResultTable | null = null;
-  let voidProfileTable: ResultTable | null = null;
+  const interfaces = new TableBuilder<InterfaceRow>("interfaces", INTERFACE_COLUMNS);
+  const timeSeries = new TableBuilder<TimeSeriesRow>("time_series", TIME_SERIES_COLUMNS);
+  const nucleation = new TableBuilder<NucleationRow>("nucleation", NUCLEATION_COLUMNS);
+  let reference: { voids: ResultTable; voidProfile: ResultTable } | null = null;
   let lithiumSizes: ResultTable = sizeDistribution([], 5, "lithium_sizes");
   let refLithium = NaN;
-  const fov_um2 = shape[1] * vox[1] * shape[2] * vox[2];
 
   // Reference first (its lithium is the baseline), then the others in time order.
   const order = [ref, ...Array.from({ length: nt }, (_, i) => i).filter((i) => i !== ref)];
   for (const t of order) {
     const prev = t > 0 ? t - 1 : -1;
-    const census = createCensus(refMap, classes, options.binWidth_um, options.probabilities !== undefined);
-    const acc = createInterfaceAccumulator(shape, vLi);
-    const liLab = new ComponentLabeller(shape, {
-      connectivity: conn,
-      member: { value: vLi },
-      properties: ["centroid", "bbox", "depth"],
-      depth,
-      overlap: prev >= 0 ? { value: vLi } : undefined,
-    });
-    const voidLab =
-      t === ref ? new ComponentLabeller(shape, { connectivity: conn, member: { value: vVoid }, properties: ["centroid", "bbox", "depth", "surface"], depth }) : null;
+    const census = censusMeasure(refMap, classes, options.binWidth_um, options.probabilities !== undefined);
+    const iface = interfaceMeasure(shape, vLi, { ...ifOpts, minCoverage: 0 });
+    const lithium = componentMeasure(shape, { connectivity: conn, value: vLi, depth, overlapPrevious: prev >= 0 });
+    const voids = t === ref ? componentMeasure(shape, { connectivity: conn, value: vVoid, depth, surface: true }) : null;
+    const measures: Array<Accumulator<unknown>> = [iface, census, lithium, ...(voids ? [voids] : [])];
     const others = [prev >= 0 ? src.blocks(prev) : null, options.probabilities ? options.probabilities(t) : null];
     for await (const { block, others: [pb, prob] } of zip(src.blocks(t), others)) {
-      const data = block.data as NdArray<TypedArray>;
-      accumulateInterface(acc, block.core, block.read, data);
-      accumulateCensus(census, refMap, block.core, block.read, data, prob ? (prob.data as NdArray<TypedArray>) : undefined);
-      liLab.add({ core: block.core, read: block.read, data, aux: pb ? (pb.data as NdArray<TypedArray>) : undefined });
-      voidLab?.add({ core: block.core, read: block.read, data });
+      const b: OperandoBlock = {
+        block,
+        data: block.data as NdArray<TypedArray>,
+        previous: pb ? (pb.data as NdArray<TypedArray>) : undefined,
+        probability: prob ? (prob.data as NdArray<TypedArray>) : undefined,
+      };
+      for (const m of measures) m.add(b);
     }
     progress.tick();
 
-    const time = src.timePointsH[t]!;
-    const map = finishInterface(acc, { ...ifOpts, minCoverage: 0 });
-    const sum = interfaceSummary(map);
-    ifCols.time_h!.push(time);
-    ifCols.interface_mean_um!.push(sum.mean_um);
-    ifCols.interface_min_um!.push(sum.min_um);
-    ifCols.interface_max_um!.push(sum.max_um);
-    ifCols.interface_rms_roughness_um!.push(sum.rms_roughness_um);
-    ifCols.interface_coverage_pct!.push(100 * map.coverage);
-    ifCols.counter_interface_found!.push(map.counterZ !== null);
-
-    const comp = layerComposition(census, names.void);
-    const li = comp.volume_um3[names.lithium]!;
-    if (t === ref) refLithium = li;
-    const hasCharge = j !== undefined && Number.isFinite(time);
-    const thick = hasCharge ? faradayThickness_um(j, Math.max(0, time)) : NaN;
-    const fov = thick * fov_um2;
-    const deposited = li - refLithium;
-    ts.time_h!.push(time);
-    ts.charge_mAh_cm2!.push(hasCharge ? arealCapacity_mAh_cm2(j, Math.max(0, time)) : NaN);
-    ts.charge_mAh!.push(hasCharge && area !== undefined ? arealCapacity_mAh_cm2(j, Math.max(0, time)) * area : NaN);
-    ts.layer_volume_um3!.push(comp.layer_volume_um3);
-    ts.void_volume_um3!.push(comp.volume_um3[names.void]!);
-    ts.electrolyte_volume_um3!.push(comp.volume_um3[names.electrolyte]!);
-    ts.porosity_pct!.push(comp.porosity_pct);
-    ts.lithium_volume_um3!.push(li);
-    ts.deposited_lithium_um3!.push(deposited);
-    ts.lithium_probability_volume_um3!.push(comp.lithiumProbabilityVolume_um3 ?? NaN);
-    ts.faraday_thickness_um!.push(thick);
-    ts.faraday_volume_fov_um3!.push(fov);
-    ts.faraday_volume_electrode_um3!.push(area !== undefined ? thick * area * UM2_PER_CM2 : NaN);
-    ts.deposited_to_faraday_ratio!.push(fov > 0 ? deposited / fov : NaN);
-
-    const liRes = liLab.finish();
-    const s = liRes.stats;
-    let newCount = 0;
-    let short: boolean | null = map.counterZ === null ? null : false;
-    const inLayer: number[] = [];
-    for (let i = 0; i < liRes.nComponents; i++) {
-      const b = i * 6;
-      if (short !== null && s.bbox[b] === 0 && s.bbox[b + 3] === shape[0] - 1) short = true;
-      // Lithium in the layer: past the plating interface and not part of an electrode on a z face.
-      if (s.minDepth[i]! > 0 && s.bbox[b] !== 0 && s.bbox[b + 3] !== shape[0] - 1) inLayer.push(s.count[i]! * vv);
-      if (prev < 0 || s.overlap[i]! > 0 || !(s.minDepth[i]! > 0)) continue;
-      newCount++;
-      const c = s.count[i]!;
-      const centroid: [number, number, number] = [s.sumZ[i]! / c + 0.5, s.sumY[i]! / c + 0.5, s.sumX[i]! / c + 0.5];
-      nuc.time_h!.push(time);
-      nuc.label!.push(i + 1);
-      nuc.volume_um3!.push(c * vv);
-      nuc.min_depth_um!.push(s.minDepth[i]!);
-      nuc.mean_depth_um!.push(s.sumDepth[i]! / c);
-      nuc.centroid_z_um!.push(centroid[0] * vox[0]);
-      nuc.centroid_y_um!.push(centroid[1] * vox[1]);
-      nuc.centroid_x_um!.push(centroid[2] * vox[2]);
-      nuc.nearest_void_distance_um!.push(await nearestValueDistance(src, ref, vVoid, centroid, radius));
+    const time = src.timePointsH[t] ?? NaN;
+    const map = iface.finish();
+    interfaces.push(interfaceRow(time, map));
+    const layerCensus = census.finish();
+    const composition = compositionColumns(layerCensus, names, time, t === ref ? undefined : refLithium, charge);
+    if (t === ref) refLithium = composition.lithium_volume_um3;
+    const events = lithiumEvents(lithium.finish(), shape[0], vv, map.counterZ !== null, prev >= 0);
+    for (const c of events.newComponents) {
+      nucleation.push({
+        time_h: time,
+        label: c.index + 1,
+        volume_um3: c.voxels * vv,
+        min_depth_um: c.minDepth_um,
+        mean_depth_um: c.meanDepth_um,
+        centroid_z_um: c.centroid[0] * vox[0],
+        centroid_y_um: c.centroid[1] * vox[1],
+        centroid_x_um: c.centroid[2] * vox[2],
+        nearest_void_distance_um: await nearestValueDistance(src, ref, vVoid, c.centroid, radius),
+      });
     }
-    ts.new_lithium_components!.push(prev < 0 ? NaN : newCount);
-    ts.short_circuit!.push(short);
-    if (t === nt - 1) lithiumSizes = sizeDistribution(inLayer, 5, "lithium_sizes");
-
-    if (voidLab) {
-      const vr = voidLab.finish();
-      voidsTable = componentTable(vr, vox, "voids");
-      voidProfileTable = voidProfile(census, names.void);
-    }
+    timeSeries.push({ ...composition, new_lithium_components: prev < 0 ? NaN : events.newComponents.length, short_circuit: events.shortCircuit });
+    if (t === nt - 1) lithiumSizes = sizeDistribution(events.inLayer_um3, 5, "lithium_sizes");
+    if (voids) reference = { voids: componentTable(voids.finish(), vox, "voids"), voidProfile: voidProfile(layerCensus, names.void) };
   }
   progress.finish();
+  if (!reference) throw new RangeError("the reference time point was not analysed"); // unreachable: order starts with ref
   // Rows in time order (the reference was analysed first).
-  const timeOrder = (cols: ResultTable["columns"]) => {
-    const idx = cols.time_h!.map((_, i) => i).sort((a, b) => (cols.time_h![a] as number) - (cols.time_h![b] as number));
-    for (const k of Object.keys(cols)) cols[k] = idx.map((i) => cols[k]![i]!);
-  };
-  timeOrder(ts);
-  timeOrder(ifCols);
-  const voidVolumes = (voidsTable!.columns.volume_um3 as number[]) ?? [];
+  timeSeries.sortBy("time_h");
+  interfaces.sortBy("time_h");
+  const voidVolumes = reference.voids.columns.volume_um3 as number[];
   return {
     referenceInterface: refMap,
-    interfaces: { name: "interfaces", columns: ifCols },
-    voidProfile: voidProfileTable!,
-    voids: voidsTable!,
+    interfaces: interfaces.build(),
+    voidProfile: reference.voidProfile,
+    voids: reference.voids,
     voidSizes: sizeDistribution(voidVolumes, 5, "void_sizes"),
-    timeSeries: { name: "time_series", columns: ts },
-    nucleation: { name: "nucleation", columns: nuc },
+    timeSeries: timeSeries.build(),
+    nucleation: nucleation.build(),
     lithiumSizes,
     notes,
   };

@@ -114,13 +114,13 @@ export class StatsColumns {
   /** Adds the run of voxels x0..x1 (inclusive) at (z, y) to component i (count, centroid sums, bbox). */
   addRun(i: number, z: number, y: number, x0: number, x1: number): void {
     const n = x1 - x0 + 1;
-    this.count[i] += n;
+    this.count[i] = (this.count[i] ?? 0) + n;
     const f = this.flags;
     if (f.centroid) {
-      this.sumZ[i] += z * n;
-      this.sumY[i] += y * n;
+      this.sumZ[i] = (this.sumZ[i] ?? 0) + (z * n);
+      this.sumY[i] = (this.sumY[i] ?? 0) + (y * n);
       // Arithmetic series: exact in float64 while (x0 + x1) * n < 2^53.
-      this.sumX[i] += ((x0 + x1) * n) / 2;
+      this.sumX[i] = (this.sumX[i] ?? 0) + (((x0 + x1) * n) / 2);
     }
     if (f.bbox) {
       const b = i * 6;
@@ -136,13 +136,13 @@ export class StatsColumns {
 
   /** Adds component j of `src` into component i of this store. */
   mergeFrom(i: number, src: StatsColumns, j: number): void {
-    this.count[i] += src.count[j]!;
+    this.count[i] = (this.count[i] ?? 0) + src.count[j]!;
     if (src.first[j]! < this.first[i]!) this.first[i] = src.first[j]!;
     const f = this.flags;
     if (f.centroid) {
-      this.sumZ[i] += src.sumZ[j]!;
-      this.sumY[i] += src.sumY[j]!;
-      this.sumX[i] += src.sumX[j]!;
+      this.sumZ[i] = (this.sumZ[i] ?? 0) + src.sumZ[j]!;
+      this.sumY[i] = (this.sumY[i] ?? 0) + src.sumY[j]!;
+      this.sumX[i] = (this.sumX[i] ?? 0) + src.sumX[j]!;
     }
     if (f.bbox) {
       const a = i * 6;
@@ -153,15 +153,15 @@ export class StatsColumns {
       }
     }
     if (f.depth) {
-      this.sumDepth[i] += src.sumDepth[j]!;
+      this.sumDepth[i] = (this.sumDepth[i] ?? 0) + src.sumDepth[j]!;
       if (src.minDepth[j]! < this.minDepth[i]!) this.minDepth[i] = src.minDepth[j]!;
     }
     if (f.surface) {
-      this.faceZ[i] += src.faceZ[j]!;
-      this.faceY[i] += src.faceY[j]!;
-      this.faceX[i] += src.faceX[j]!;
+      this.faceZ[i] = (this.faceZ[i] ?? 0) + src.faceZ[j]!;
+      this.faceY[i] = (this.faceY[i] ?? 0) + src.faceY[j]!;
+      this.faceX[i] = (this.faceX[i] ?? 0) + src.faceX[j]!;
     }
-    if (f.overlap) this.overlap[i] += src.overlap[j]!;
+    if (f.overlap) this.overlap[i] = (this.overlap[i] ?? 0) + src.overlap[j]!;
   }
 
   /** Appends a copy of component j of `src`; returns the new index. */

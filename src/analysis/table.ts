@@ -14,6 +14,53 @@ export interface ResultTable {
   columns: Record<string, Cell[]>;
 }
 
+/** A row type: column name (with its unit suffix) -> cell. */
+export type Row = Record<string, Cell>;
+
+/** Every column of a row type, in table order (an object literal's key order is the CSV's column order). */
+export type Columns<R extends Row> = { readonly [K in keyof R]-?: true };
+
+/**
+ * A table filled row by row whose rows the compiler checks: a row lacking a column, with a column the table does
+ * not have, or with a cell of the wrong type does not compile. Columns are those of `columns`, in its order.
+ */
+export class TableBuilder<R extends Row> {
+  private readonly names: Array<keyof R & string>;
+  private readonly cols: { [K in keyof R]: Array<R[K]> };
+
+  constructor(
+    readonly name: string,
+    columns: Columns<R>,
+  ) {
+    this.names = Object.keys(columns) as Array<keyof R & string>;
+    this.cols = Object.fromEntries(this.names.map((k) => [k, []])) as unknown as { [K in keyof R]: Array<R[K]> };
+  }
+
+  push(row: R): void {
+    for (const k of this.names) this.cols[k].push(row[k]);
+  }
+
+  get length(): number {
+    const first = this.names[0];
+    return first === undefined ? 0 : this.cols[first].length;
+  }
+
+  /** The rows reordered by ascending `key` (a number column; stable for ties). */
+  sortBy(key: { [K in keyof R]: R[K] extends number ? K : never }[keyof R]): void {
+    const col = this.cols[key] as number[];
+    const idx = col.map((_, i) => i).sort((a, b) => (col[a] ?? NaN) - (col[b] ?? NaN));
+    for (const k of this.names) {
+      const c = this.cols[k];
+      this.cols[k] = idx.map((i) => c[i] as R[typeof k]);
+    }
+  }
+
+  /** The column-wise table (the builder's arrays, not copies). */
+  build(): ResultTable {
+    return { name: this.name, columns: this.cols as Record<string, Cell[]> };
+  }
+}
+
 export function tableRows(t: ResultTable): number {
   const lens = Object.values(t.columns).map((c) => c.length);
   if (lens.some((l) => l !== lens[0]))

@@ -8,6 +8,7 @@
 import { ParameterError } from "../util/errors.js";
 import { buildCellModel, presetParameters, renderBlock, type TwinParameters } from "../twin/index.js";
 import { writeTiffStack } from "../volume/import/tiff-write.js";
+import { ZarrArray } from "../volume/array.js";
 
 /** The contrasts of the operando scans, as the shipped model names its input channels. */
 export type ScanChannel = "absorption" | "phase";
@@ -83,4 +84,36 @@ export function writeExampleScan(options: ExampleScanOptions): ExampleScan {
     }
   });
   return { stacks, shapeZYX: [nz, ny, nx], twin: p, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface ExampleAnnotationOptions {
+  /** The stand-in scan's options (same seed, size, times): the annotations are drawn on that scan. */
+  scan: ExampleScanOptions;
+  /** Time index (into scan.times_h) the annotations belong to. */
+  timeIndex: number;
+  /** z-slices the stand-in annotator labels (e.g. the slices `suggestAnnotations` ranks first). */
+  slices: readonly number[];
+  /** Zarr array folder to write (napari's "save layer as zarr" layout: one (z, y, x) uint8 array). */
+  path: string;
+}
+
+/**
+ * Stands in for a user's annotations of a few slices: the twin's 3-class truth on `slices`, written as napari saves
+ * a label layer (0 = not painted, 1, 2, 3 = electrolyte, void, lithium, the classes + 1) in a zarr array, so that
+ * `importLabelLayer` takes it the way it takes a user's file. Returns the annotated voxel count.
+ */
+export async function writeExampleAnnotations(o: ExampleAnnotationOptions): Promise<{ path: string; annotatedVoxels: number; shapeZYX: [number, number, number] }> {
+  const p = exampleParameters(o.scan);
+  const time_h = o.scan.times_h[o.timeIndex];
+  if (time_h === undefined) throw new ParameterError("time index out of range", { field: "timeIndex", expected: `0..${o.scan.times_h.length - 1}`, got: String(o.timeIndex) });
+  const m = buildCellModel(p);
+  const [nz, ny, nx] = m.shapeZYX;
+  for (const z of o.slices) if (!(Number.isInteger(z) && z >= 0 && z < nz)) throw new ParameterError("slice out of range", { field: "slices", expected: `0..${nz - 1}`, got: String(z) });
+  const truth = renderBlock(m, o.timeIndex, time_h, [0, nz, 0, ny, 0, nx]).segmentation;
+  const painted = new Uint8Array(nz * ny * nx);
+  const plane = ny * nx;
+  for (const z of o.slices) for (let q = z * plane; q < (z + 1) * plane; q++) painted[q] = (truth[q] ?? 0) + 1;
+  const arr = await ZarrArray.create(o.path, { shape: [nz, ny, nx], chunks: [Math.min(nz, 64), ny, nx], dtype: "uint8", overwrite: true });
+  await arr.write([0, 0, 0], { data: painted, shape: [nz, ny, nx] });
+  return { path: o.path, annotatedVoxels: o.slices.length * plane, shapeZYX: [nz, ny, nx] };
 }

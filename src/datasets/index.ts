@@ -44,4 +44,4 @@ export function shippedModel(name = "unet-default", options: { root?: string } =
     throw new FileFormatError("no such shipped model", { path: join(dir, "model.json"), expected: "a folder of data/models with model.json + weights.bin (see data/models/README.md)", got: name });
   return dir;
 }
-export { writeExampleScan, type ExampleScanOptions, type ExampleScan, type ExampleStack, type ScanChannel } from "./example-scan.js";
+export { writeExampleScan, writeExampleAnnotations, type ExampleScanOptions, type ExampleScan, type ExampleStack, type ScanChannel, type ExampleAnnotationOptions } from "./example-scan.js";

@@ -257,8 +257,8 @@ function buildNode(node: CircuitNode, g: Grid): NodeBuf {
         for (const k of kids) {
           k.run(p, wantJ);
           for (let i = 0; i < n; i++) {
-            re[i] += k.re[i]!;
-            im[i] += k.im[i]!;
+            re[i] = (re[i] ?? 0) + k.re[i]!;
+            im[i] = (im[i] ?? 0) + k.im[i]!;
           }
         }
       },
@@ -288,8 +288,8 @@ function buildNode(node: CircuitNode, g: Grid): NodeBuf {
             shorted[i] = kk;
             continue;
           }
-          yRe[i] += a / m2;
-          yIm[i] -= b / m2;
+          yRe[i] = (yRe[i] ?? 0) + (a / m2);
+          yIm[i] = (yIm[i] ?? 0) - (b / m2);
         }
       });
       for (let i = 0; i < n; i++) {
@@ -553,4 +553,9 @@ export function toParamRecord(circuit: Circuit, p: ArrayLike<number>): Record<st
   const out: Record<string, number> = {};
   circuit.paramNames.forEach((name, k) => (out[name] = p[k]!));
   return out;
+}
+
+/** Hsu-Mansfeld effective capacitance of an R||CPE (F): Q^(1/alpha) R^((1-alpha)/alpha). */
+export function effectiveCapacitance(R_ohm: number, Q: number, alpha: number): number {
+  return Math.pow(Q, 1 / alpha) * Math.pow(R_ohm, (1 - alpha) / alpha);
 }

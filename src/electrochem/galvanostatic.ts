@@ -7,6 +7,8 @@
  * Li path bypasses the electrolyte), or the record loses its signal (NaN, an instrument limit, or the data stop
  * or pause while the current was still on). Both are detected; the earlier one defines failure.
  */
+import { LI_UM_PER_MAH_CM2 } from "../numerics/constants.js";
+import { median } from "../numerics/stats.js";
 import { FileFormatError, ParameterError, checkRange } from "../util/errors.js";
 import type { DataTable } from "./readers.js";
 
@@ -54,8 +56,6 @@ export interface ShortCircuitResult {
   reason: string;
 }
 
-/** um of dense Li per mAh/cm2: 3.6 C per mAh / (F) x M_Li / rho_Li. */
-export const LI_UM_PER_MAH_CM2 = ((3.6 / 96485.33212) * 6.941) / 0.534 * 1e4;
 
 function currentAt(rec: GalvanostaticRecord, i: number): number {
   const c = rec.current_mA_cm2;
@@ -95,13 +95,6 @@ export function polarisationAt(rec: GalvanostaticRecord, times_h: ArrayLike<numb
     out[k] = median(vals);
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
 }
 
 function validate(rec: GalvanostaticRecord): void {

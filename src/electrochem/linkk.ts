@@ -9,8 +9,8 @@
  * noise level and show no trend.
  */
 import { ParameterError } from "../util/errors.js";
-import { lstsq } from "./linalg.js";
-import { type ImpedanceSpectrum, validateSpectrum } from "./spectrum.js";
+import { lstsq } from "../numerics/linalg.js";
+import { type ImpedanceSpectrum, type ModelImpedance, relativeResiduals, validateSpectrum } from "./spectrum.js";
 
 export interface LinKKOptions {
   /**
@@ -36,7 +36,7 @@ export interface LinKKOptions {
   residualTolerance?: number;
 }
 
-export interface LinKKResult {
+export interface LinKKResult extends ModelImpedance {
   /** Number of RC elements used. */
   M: number;
   mu: number;
@@ -50,10 +50,6 @@ export interface LinKKResult {
   L_H: number;
   /** Series capacitance (F) when addCapacitance, else Infinity. */
   C_F: number;
-  freq_Hz: Float64Array;
-  fit: { re_ohm: Float64Array; im_ohm: Float64Array };
-  /** (Z - Z_fit)/|Z| */
-  residuals: { re: Float64Array; im: Float64Array };
   maxAbsResidual: number;
   /** Boukamp pseudo chi-square: sum(res_re^2 + res_im^2). */
   pseudoChiSquare: number;
@@ -148,10 +144,6 @@ export function linKK(spectrum: ImpedanceSpectrum, options: LinKKOptions = {}): 
   const invC = addC ? x[2]! : 0;
   const fr = new Float64Array(n);
   const fi = new Float64Array(n);
-  const rr = new Float64Array(n);
-  const ri = new Float64Array(n);
-  let maxAbs = 0;
-  let chi = 0;
   for (let i = 0; i < n; i++) {
     const w = omega[i]!;
     let re = x[0]!;
@@ -164,12 +156,15 @@ export function linKK(spectrum: ImpedanceSpectrum, options: LinKKOptions = {}): 
     }
     fr[i] = re;
     fi[i] = im;
-    const mod = Math.hypot(s.re_ohm[i]!, s.im_ohm[i]!);
-    rr[i] = (s.re_ohm[i]! - re) / mod;
-    ri[i] = (s.im_ohm[i]! - im) / mod;
-    maxAbs = Math.max(maxAbs, Math.abs(rr[i]!), Math.abs(ri[i]!));
-    chi += rr[i]! * rr[i]! + ri[i]! * ri[i]!;
   }
+  const { re: rr, im: ri } = relativeResiduals(s, fr, fi);
+  let maxAbs = 0;
+  let chi = 0;
+  rr.forEach((a, i) => {
+    const b = ri[i] ?? NaN;
+    maxAbs = Math.max(maxAbs, Math.abs(a), Math.abs(b));
+    chi += a * a + b * b;
+  });
   return {
     M,
     mu,

@@ -74,3 +74,30 @@ export function validateSpectrum(s: ImpedanceSpectrum, minValues = 1): Impedance
   }
   return s;
 }
+
+/** A model's impedance at the measured frequencies and its relative residuals (fit and Lin-KK results share these). */
+export interface ModelImpedance {
+  /** Frequencies in the order fitted (decreasing). */
+  freq_Hz: Float64Array;
+  fit: { re_ohm: Float64Array; im_ohm: Float64Array };
+  /** (Z - Z_fit)/|Z| for real and imaginary parts (dimensionless): relativeResiduals. */
+  residuals: { re: Float64Array; im: Float64Array };
+}
+
+/**
+ * Relative residuals (Z - Z_model)/|Z| of the real and imaginary parts at each frequency: the one definition the
+ * circuit fit and Lin-KK report (data minus model, as impedance.py's Lin-KK and Schoenleber et al. 2014).
+ */
+export function relativeResiduals(s: ImpedanceSpectrum, modelRe: ArrayLike<number>, modelIm: ArrayLike<number>): { re: Float64Array; im: Float64Array } {
+  const n = s.freq_Hz.length;
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const zr = s.re_ohm[i] ?? NaN;
+    const zi = s.im_ohm[i] ?? NaN;
+    const mod = Math.hypot(zr, zi);
+    re[i] = (zr - (modelRe[i] ?? NaN)) / mod;
+    im[i] = (zi - (modelIm[i] ?? NaN)) / mod;
+  }
+  return { re, im };
+}

@@ -5,6 +5,7 @@
  * each image, and the truth's lithium and void outlines to switch on from the legend where the data has truth.
  * `fig2cScores` draws the segmentation comparison (segment/compare.ts) that puts numbers on the same question.
  */
+import { quantileNearestSorted } from "../numerics/stats.js";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { OmeImage } from "../volume/index.js";
@@ -73,8 +74,7 @@ function window(planes: number[][][]): [number, number] {
   const v: number[] = [];
   for (const p of planes) for (const r of p) for (const x of r) v.push(x);
   v.sort((a, b) => a - b);
-  const q = (f: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(f * (v.length - 1))))]!;
-  return [q(0.001), q(0.999)];
+  return [quantileNearestSorted(v, 0.001), quantileNearestSorted(v, 0.999)];
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  * Plotly's own types are not a dependency: traces and layouts are plain JSON objects as plotly.js documents them.
  */
+import { classHex } from "../util/class-colours.js";
 
 /** One plotly trace (`scatter`, `heatmap`, `mesh3d`, ...): plain JSON as plotly.js takes it. */
 export interface PlotlyTrace {
@@ -61,12 +62,12 @@ export interface Figure {
 
 /** Project-wide class colours (electrolyte, void, lithium, electrode, interphase): the same in every figure. */
 export const CLASS_COLOURS = {
-  electrolyte: "#c8c8c8",
-  void: "#000000",
-  lithium: "#00a0ff",
-  electrode: "#6b7b8c",
-  interphase: "#e3a21a",
-  deposit: "#00a0ff",
+  electrolyte: classHex("electrolyte"),
+  void: classHex("void"),
+  lithium: classHex("lithium"),
+  electrode: classHex("electrode"),
+  interphase: classHex("interphase"),
+  deposit: classHex("lithium"),
 } as const;
 
 /** Colours of series that are not material classes (truth vs measured vs theory, fits vs data). */

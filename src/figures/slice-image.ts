@@ -1,4 +1,5 @@
 /** Greyscale images of volume slices with an explicit or percentile-based intensity window. */
+import { quantileNearestSorted } from "../numerics/stats.js";
 import type { NdArray } from "../volume/types.js";
 import { encodePng } from "./png.js";
 
@@ -14,9 +15,8 @@ export function percentileWindow(values: ArrayLike<number>, lo = 0.5, hi = 99.5)
   for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i]!)) finite.push(values[i]!);
   if (!finite.length) return { min: 0, max: 1 };
   finite.sort((a, b) => a - b);
-  const at = (p: number) => finite[Math.min(finite.length - 1, Math.max(0, Math.round((p / 100) * (finite.length - 1))))]!;
-  const min = at(lo);
-  const max = at(hi);
+  const min = quantileNearestSorted(finite, lo / 100);
+  const max = quantileNearestSorted(finite, hi / 100);
   return max > min ? { min, max } : { min, max: min + 1 };
 }
 

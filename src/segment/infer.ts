@@ -22,11 +22,16 @@ import { existsSync } from "node:fs";
 import { OmeImage, ZarrArray, type ChunkCache, type LabelImage } from "../volume/index.js";
 import { chunkCount, identityMismatch, imageIdentity, removeCompletion, writeCompletion, type ImageIdentity } from "../volume/completion.js";
 import { lockDataset } from "../volume/dataset-lock.js";
+import { assertNoLiveShards, lockShard, lockStore } from "../volume/shard-writer.js";
+import { checkShard, inShard, isSharded, shardSize, type Shard } from "../util/shard.js";
 import { writeErrorOf } from "../volume/output-folder.js";
 import { jsonIdentity } from "../util/identity.js";
 import { VolumeError, ParameterError } from "../util/errors.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
-import { DEFAULT_INFER, type InferConfig } from "./plans.js";
+import { DEFAULT_INFER, DEFAULT_VOXEL_SIZE_POLICY, type InferConfig, type MirrorAxes, type VoxelSizePolicy } from "./plans.js";
+import { mirrorEngine } from "./tta.js";
+import { resampledShape, resampleLinear, voxelSizesDiffer, type ResampleRecord } from "./resample.js";
+import { predictVolumeProbabilities } from "./predict-volume.js";
 import type { SegmentModel } from "./model-io.js";
 import { modelFingerprint } from "./model-io.js";
 import { createEngine, type EngineName, type SegmentEngine } from "./engines.js";
@@ -54,6 +59,21 @@ export interface SegmentOptions extends Partial<InferConfig> {
   progress?: ProgressSink | false;
   /** Stop after this many chunks (for tests of restart; default: no limit). */
   maxChunks?: number;
+  /** Mirroring test-time augmentation along these axes (e.g. TTA_MIRROR_AXES: 8x the inference time; default none). */
+  tta?: MirrorAxes;
+  /**
+   * A scan whose voxel size differs from the model's beyond `voxelSizeTolerance`: "resample" (default) segments it on
+   * the model's grid and brings the probabilities back (each time point is then held in memory whole); "refuse";
+   * "as-is" (the scan's own grid; measured comparisons in plans.ts).
+   */
+  voxelSizePolicy?: VoxelSizePolicy;
+  /**
+   * Part i of n (`--shard i/n`): only output chunks k with k mod n = i (k over time points, then z, y, x chunks).
+   * Shards of one job run at once on one store; the last to find every chunk written writes the completion record.
+   */
+  shard?: Shard;
+  /** Threads of the inference engine (`--threads N`); intraOpThreads wins when both are given. */
+  threads?: number;
 }
 
 export interface SegmentStats {
@@ -68,6 +88,12 @@ export interface SegmentStats {
   replaced: string | null;
   /** True when every chunk of every time point is written and the completion record is in place. */
   complete: boolean;
+  /** Set when the scan was segmented on the model's grid (its voxel size differs): what was done, also in the job record. */
+  resampled: ResampleRecord | null;
+  /** Mirror axes of test-time augmentation, or null. */
+  tta: string[] | null;
+  /** Policy "as-is" on a scan of another voxel size: both voxel sizes (also in the job record), else null. */
+  voxelSizeAsIs: { imageVoxelUm: number[]; modelVoxelUm: number[]; tolerance: number } | null;
 }
 
 /** Checks that the image has the model's channels and voxel size; throws a VolumeError naming the mismatch. */
@@ -160,6 +186,10 @@ interface JobRecord {
   probabilities: boolean;
   entropy: boolean;
   image: ImageIdentity;
+  tta?: string[];
+  resample?: ResampleRecord;
+  /** Segmented on the scan's own grid although its voxel size differs from the model's (policy "as-is"). */
+  voxelSizeAsIs?: { imageVoxelUm: number[]; modelVoxelUm: number[]; tolerance: number };
 }
 
 /** Why a previous job's labels cannot be continued by this job, naming the field; null when they can. */
@@ -181,20 +211,60 @@ function jobMismatch(prev: unknown, job: JobRecord): string | null {
  */
 export async function segmentImage(img: OmeImage, sm: SegmentModel, options: SegmentOptions = {}): Promise<SegmentStats> {
   let release: () => void = () => {};
+  let releaseShard: () => void = () => {};
+  const shard = checkShard(options.shard);
   try {
-    release = lockDataset(img.path, "segmentation");
-    return await segmentLocked(img, sm, options);
+    if (!isSharded(shard)) {
+      release = lockDataset(img.path, "segmentation");
+      assertNoLiveShards(img.path, "segmentation");
+      return await segmentLocked(img, sm, options);
+    }
+    // Shards hold the store lock only while they decide (resume or replace) and create the label image, so that
+    // none of them replaces it under another; a present label chunk marks a finished chunk, as for one process.
+    release = await lockStore(img.path, "segmentation");
+    return await segmentLocked(img, sm, options, {
+      // Replacing the label image would delete the chunks of running shards of another job: refused while they run.
+      beforeReplace: () => assertNoLiveShards(img.path, "segmentation"),
+      prepared: () => {
+        releaseShard = lockShard(img.path, `segment-${options.labelName ?? "unet"}`, shard, "segmentation");
+        release();
+      },
+    });
   } catch (e) {
     throw writeErrorOf(e, img.path);
   } finally {
     release();
+    releaseShard();
   }
 }
 
-async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOptions): Promise<SegmentStats> {
+/** Calls of a sharded segmentation around the part that decides about and creates the label image (under the store lock). */
+interface ShardHooks {
+  beforeReplace(): void;
+  prepared(): void;
+}
+
+async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOptions, hooks?: ShardHooks): Promise<SegmentStats> {
   const cfg: InferConfig = { ...DEFAULT_INFER, ...stripUndefined(options) };
+  const shard = checkShard(options.shard);
   const t0 = performance.now();
-  checkCompatible(img, sm, cfg.voxelSizeTolerance);
+  const vs = sm.record.voxelSizeUm;
+  const policy = options.voxelSizePolicy ?? DEFAULT_VOXEL_SIZE_POLICY;
+  const resample: ResampleRecord | null =
+    vs && policy === "resample" && voxelSizesDiffer(img.voxelSizeUm, vs, cfg.voxelSizeTolerance)
+      ? {
+          imageVoxelUm: [...img.voxelSizeUm],
+          modelVoxelUm: [vs[0], vs[1], vs[2]],
+          tolerance: cfg.voxelSizeTolerance,
+          imageShapeZYX: [...img.shapeZYX],
+          modelGridShapeZYX: resampledShape(img.shapeZYX, img.voxelSizeUm, vs),
+          intensities: "trilinear, Gaussian anti-aliasing where downsampled",
+          probabilities: "trilinear back to the image grid; labels = argmax",
+        }
+      : null;
+  checkCompatible(img, sm, resample || policy === "as-is" ? Infinity : cfg.voxelSizeTolerance);
+  const asIs = !resample && policy === "as-is" && vs && voxelSizesDiffer(img.voxelSizeUm, vs, cfg.voxelSizeTolerance) ? { imageVoxelUm: [...img.voxelSizeUm], modelVoxelUm: [...vs], tolerance: cfg.voxelSizeTolerance } : null;
+  const tta = options.tta?.length ? [...options.tta] : null;
   const mult = sizeMultiple(sm.record.unet);
   if (cfg.patchZYX.some((p) => p % mult !== 0 || p < mult))
     throw new ParameterError("patch size must be a multiple of 2^(depth-1)", { field: "patchZYX", expected: `multiples of ${mult}`, got: cfg.patchZYX.join("x") });
@@ -209,6 +279,10 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
     probabilities: Boolean(options.writeProbabilities),
     entropy: Boolean(options.writeEntropy),
     image: imageIdentity(img),
+    // only when used, so labels written before these options existed still resume
+    ...(tta ? { tta } : {}),
+    ...(resample ? { resample } : {}),
+    ...(asIs ? { voxelSizeAsIs: asIs } : {}),
   };
   const resume = options.resume ?? true;
   const shape = img.shapeZYX;
@@ -231,6 +305,7 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
     else replaced = why;
   }
   const fresh = lab === null;
+  if (fresh && (await img.labelNames()).includes(labelName)) hooks?.beforeReplace();
   if (lab) removeCompletion(lab.path); // first: from here on the label image is unfinished until the record is back
   else
     lab = await img.createLabels(labelName, {
@@ -256,6 +331,7 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
   };
   const probArr = options.writeProbabilities ? await extraArray("probabilities", K) : null;
   const entArr = options.writeEntropy ? await extraArray("entropy", 1) : null;
+  hooks?.prepared();
 
   const patch = cfg.patchZYX as [number, number, number];
   const importance = gaussianImportance(patch, cfg.gaussianSigmaFraction);
@@ -264,12 +340,16 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
   const times = options.timePoints ?? Array.from({ length: T }, (_, i) => i);
   const nChunks = [Math.ceil(shape[0] / cz), Math.ceil(shape[1] / cy), Math.ceil(shape[2] / cx)];
   const totalChunks = nChunks[0]! * nChunks[1]! * nChunks[2]! * times.length;
-  const progress = createProgress(`segment ${labelName}`, totalChunks, { unit: "chunks", sink: options.progress });
-  const engine: SegmentEngine = options.engineInstance ?? (await createEngine(sm, options.engine ?? "onnx", { intraOpThreads: options.intraOpThreads }));
+  const progress = createProgress(`segment ${labelName}`, shardSize(totalChunks, shard), { unit: "chunks", sink: options.progress });
+  const baseEngine: SegmentEngine = options.engineInstance ?? (await createEngine(sm, options.engine ?? "onnx", { intraOpThreads: options.intraOpThreads ?? options.threads }));
+  const engine: SegmentEngine = tta ? mirrorEngine(baseEngine, tta) : baseEngine;
+  // resampled inference: the probabilities of one whole time point on the image grid, computed once per time point
+  let resampled = null as { t: number; probs: Float32Array } | null;
   const cache = new WindowCache(cfg.cacheMiB * 2 ** 20);
   // Neighbouring windows overlap by half: without this each input chunk would be decoded about 8 times.
   const inputCache = img.array(0).chunkCache(cfg.inputCacheMiB * 2 ** 20);
-  const stats: SegmentStats = { chunksWritten: 0, chunksSkipped: 0, windowsPredicted: 0, windowsTotal: windowsPerVolume * times.length, voxels: 0, engine: engine.name, seconds: 0, replaced, complete: false };
+  const stats: SegmentStats = { chunksWritten: 0, chunksSkipped: 0, windowsPredicted: 0, windowsTotal: windowsPerVolume * times.length, voxels: 0, engine: engine.name, seconds: 0, replaced, complete: false, resampled: resample, tta, voxelSizeAsIs: asIs };
+  let k = 0;
   try {
     for (const t of times) {
       if (!(Number.isInteger(t) && t >= 0 && t < T)) throw new ParameterError("time point out of range", { field: "timePoints", expected: `0..${T - 1}`, got: String(t) });
@@ -277,6 +357,7 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
         for (let iy = 0; iy < nChunks[1]!; iy++)
           for (let ix = 0; ix < nChunks[2]!; ix++) {
             const coords = [t, 0, iz, iy, ix];
+            if (!inShard(k++, totalChunks, shard)) continue;
             if (!fresh && labArr.hasChunk(coords)) {
               stats.chunksSkipped++;
               progress.tick();
@@ -291,7 +372,11 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
             const bv = (box[0][1] - box[0][0]) * (box[1][1] - box[1][0]) * (box[2][1] - box[2][0]);
             const acc = new Float32Array(K * bv);
             const weight = new Float32Array(bv);
-            for (const start of windowsTouching(axisStarts, patch, box)) {
+            if (resample) {
+              if (resampled?.t !== t) resampled = { t, probs: await probabilitiesViaModelGrid(img, t, sm, engine, cfg, resample) };
+              copyBox(resampled.probs, shape, box, K, acc, weight);
+            }
+            for (const start of resample ? [] : windowsTouching(axisStarts, patch, box)) {
               const key = `${t}/${start.join(",")}`;
               let probs = cache.get(key);
               if (!probs) {
@@ -327,10 +412,45 @@ async function segmentLocked(img: OmeImage, sm: SegmentModel, options: SegmentOp
     }
   } finally {
     progress.finish();
-    if (!options.engineInstance) await engine.dispose();
+    if (!options.engineInstance) await baseEngine.dispose();
     stats.seconds = (performance.now() - t0) / 1000;
   }
   return stats;
+}
+
+/**
+ * Class probabilities (K, z, y, x) of one time point on the image's grid, computed on the model's grid: each channel
+ * read whole, resampled (trilinear, anti-aliased) to the model's voxel size, normalised, segmented with the sliding
+ * windows of `cfg`, and the probabilities interpolated back (resample.ts).
+ */
+async function probabilitiesViaModelGrid(img: OmeImage, t: number, sm: SegmentModel, engine: SegmentEngine, cfg: InferConfig, r: ResampleRecord): Promise<Float32Array> {
+  const grid = r.modelGridShapeZYX;
+  const n = grid[0] * grid[1] * grid[2];
+  const channels: Float32Array[] = [];
+  for (const norm of sm.record.normalisation) {
+    const raw = await img.readVolume(t, norm.channel);
+    const onGrid = resampleLinear(raw.data, img.shapeZYX, grid);
+    const out = new Float32Array(n);
+    normaliseInto(onGrid, out, 0, norm, `t=${t} (resampled to ${r.modelVoxelUm.join(" x ")} um)`);
+    channels.push(out);
+  }
+  const vol = { shapeZYX: grid, channels, labels: new Uint8Array(n), source: `${img.path}#t=${t}` };
+  const { probabilities } = await predictVolumeProbabilities(engine, vol, { patchZYX: cfg.patchZYX, overlap: cfg.overlap, gaussianSigmaFraction: cfg.gaussianSigmaFraction });
+  return resampleLinear(probabilities, grid, img.shapeZYX, { channels: sm.record.unet.classes.length });
+}
+
+/** Copies a box of (K, z, y, x) probabilities into a chunk accumulator with weight 1 (finishAccumulator divides by it). */
+function copyBox(probs: Float32Array, shape: readonly [number, number, number], box: Box, K: number, acc: Float32Array, weight: Float32Array): void {
+  const [d, h, w] = shape;
+  const n = d * h * w;
+  const bw = box[2][1] - box[2][0];
+  const bv = weight.length;
+  for (let z = box[0][0], o = 0; z < box[0][1]; z++)
+    for (let y = box[1][0]; y < box[1][1]; y++, o += bw) {
+      const s = (z * h + y) * w + box[2][0];
+      for (let k = 0; k < K; k++) acc.set(probs.subarray(k * n + s, k * n + s + bw), k * bv + o);
+    }
+  weight.fill(1);
 }
 
 function padChunk<T extends Float32Array | Uint8Array>(src: T, channels: number, ext: [number, number, number], chunk: [number, number, number]): T {

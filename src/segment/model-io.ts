@@ -36,10 +36,34 @@ export interface ModelRecord {
     stepsDone: number;
     /** The command that trained it, for the shipped model. */
     command?: string;
+    /** A fine-tuned model: the model it started from (`fineTuneModel`). */
+    parent?: ParentModel;
+    /** Fine-tuned: whether the normalisation is the parent's or was re-estimated from the new data. */
+    normalisationFrom?: "parent" | "re-estimated";
+    /** Annotated voxels of the training labels (sparse labels: the rest were IGNORE_LABEL). */
+    annotated?: { voxels: number; fraction: number };
   };
+  /**
+   * Mean raw intensity of each class (by class value; NaN stored as null) per input channel over the training labels
+   * (annotated voxels only): what names the multi-Otsu baseline classes in `report` without the training data.
+   */
+  classMeans?: Partial<Record<ChannelName, (number | null)[]>>;
   /** Validation / test metrics, e.g. per-class Dice. */
   metrics: Record<string, unknown>;
   createdAt: string;
+}
+
+/** The saved model a fine-tuned model started from: enough to find it again and to tell it from any other. */
+export interface ParentModel {
+  /** Folder name (never a machine path) or another label the caller gave. */
+  name: string;
+  /** `modelFingerprint` of the parent (weights, architecture, normalisation). */
+  fingerprint: string;
+  /** SHA-256 of the parent's weights.bin, when it was loaded from a folder. */
+  weightsSha256: string | null;
+  stepsDone: number;
+  /** The parent's training data (its record's `training.data`). */
+  data: string[];
 }
 
 export interface SegmentModel {

@@ -10,16 +10,10 @@
  * was cut away (the first shipped model's record: phase clipped at 0.76, with lithium at about 1.3 and voids below 0).
  */
 import type { TypedArray } from "../volume/index.js";
+import { percentileSorted } from "../numerics/stats.js";
 import { VolumeError } from "../util/errors.js";
-import { NORMALISATION_PERCENTILES, type ChannelName, type ChannelNormalisation } from "./plans.js";
+import { IGNORE_LABEL, NORMALISATION_PERCENTILES, type ChannelName, type ChannelNormalisation } from "./plans.js";
 
-/** Percentile (0-100) of a sample by linear interpolation between order statistics (numpy's default). */
-export function percentile(sorted: Float64Array | Float32Array, q: number): number {
-  const pos = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 /** Per-class samples (every voxel of a class up to `perClass`, evenly strided beyond) of one channel. */
 function classSamples(volumes: readonly TypedArray[], labels: readonly Uint8Array[], perClass: number): Float64Array[] {
@@ -27,7 +21,7 @@ function classSamples(volumes: readonly TypedArray[], labels: readonly Uint8Arra
   for (const l of labels) for (let i = 0; i < l.length; i++) counts[l[i]!] = (counts[l[i]!] ?? 0) + 1;
   const out: Float64Array[] = [];
   counts.forEach((n, k) => {
-    if (!n) return;
+    if (!n || k === IGNORE_LABEL) return; // not annotated (sparse labels): no class of its own
     const stride = Math.max(1, Math.floor(n / perClass));
     const s: number[] = [];
     let seen = 0;
@@ -56,14 +50,14 @@ export function channelStatistics(channel: ChannelName, volumes: readonly TypedA
       sample.push(x);
     }
   const sorted = Float64Array.from(sample).sort();
-  let clipLow = percentile(sorted, NORMALISATION_PERCENTILES[0]);
-  let clipHigh = percentile(sorted, NORMALISATION_PERCENTILES[1]);
+  let clipLow = percentileSorted(sorted, NORMALISATION_PERCENTILES[0]);
+  let clipHigh = percentileSorted(sorted, NORMALISATION_PERCENTILES[1]);
   if (labels) {
     if (labels.length !== volumes.length || labels.some((l, i) => l.length !== volumes[i]!.length))
       throw new VolumeError("labels and channel volumes differ in number or size", { field: channel, expected: `${volumes.length} label arrays of the channels' sizes` });
     for (const c of classSamples(volumes, labels, 200_000)) {
-      clipLow = Math.min(clipLow, percentile(c, NORMALISATION_PERCENTILES[0]));
-      clipHigh = Math.max(clipHigh, percentile(c, NORMALISATION_PERCENTILES[1]));
+      clipLow = Math.min(clipLow, percentileSorted(c, NORMALISATION_PERCENTILES[0]));
+      clipHigh = Math.max(clipHigh, percentileSorted(c, NORMALISATION_PERCENTILES[1]));
     }
   }
   let s = 0;

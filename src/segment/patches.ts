@@ -2,8 +2,8 @@
  * Training patches: sampling with oversampling of rare classes (lithium is rare: without it most patches hold no
  * lithium and the network learns to never predict it) and augmentation, pure functions over typed arrays.
  */
-import type { AugmentConfig } from "./plans.js";
-import type { Rng } from "./rng.js";
+import { IGNORE_LABEL, type AugmentConfig } from "./plans.js";
+import type { Xoshiro128StarStar } from "../numerics/random.js";
 
 /** A training volume with normalised channels, channels first. */
 export interface TrainingVolume {
@@ -21,17 +21,35 @@ export interface Patch {
   labels: Uint8Array;
 }
 
-/** Voxel indices of each class (optionally only where `keep` is non-zero), in increasing order. */
+/**
+ * Voxel indices of each class (optionally only where `keep` is non-zero), in increasing order. Values outside the
+ * classes (IGNORE_LABEL: not annotated) belong to no list.
+ */
 function indicesByClass(labels: Uint8Array, classes: number, keep?: Uint8Array): Int32Array[] {
   const counts = new Array<number>(classes).fill(0);
-  for (let i = 0; i < labels.length; i++) if (!keep || keep[i]) counts[labels[i]!]!++;
+  for (let i = 0; i < labels.length; i++) if ((!keep || keep[i]) && labels[i]! < classes) counts[labels[i]!]!++;
   const out = counts.map((c) => new Int32Array(c));
   const fill = new Array<number>(classes).fill(0);
   for (let i = 0; i < labels.length; i++) {
     if (keep && !keep[i]) continue;
     const l = labels[i]!;
+    if (l >= classes) continue;
     out[l]![fill[l]!++] = i;
   }
+  return out;
+}
+
+/**
+ * Indices of the annotated voxels (label not IGNORE_LABEL) of a sparsely labelled volume, in increasing order;
+ * null when every voxel is annotated (dense labels: patches are then drawn uniformly, as before).
+ */
+export function annotatedIndex(vol: TrainingVolume): Int32Array | null {
+  const lab = vol.labels;
+  let n = 0;
+  for (let i = 0; i < lab.length; i++) if (lab[i] !== IGNORE_LABEL) n++;
+  if (n === lab.length) return null;
+  const out = new Int32Array(n);
+  for (let i = 0, j = 0; i < lab.length; i++) if (lab[i] !== IGNORE_LABEL) out[j++] = i;
   return out;
 }
 
@@ -44,6 +62,7 @@ export function classIndex(vol: TrainingVolume, classes: number): Int32Array[] {
  * Voxel indices of each class that see a voxel of another class within `radius` voxels along at least `minAxes`
  * of the axes z, y, x: with minAxes = 2 the curved surfaces of small structures (lithium needles, voids) count
  * and flat faces (the electrode slabs) do not, so drawing from this list steers sampling to the small structures.
+ * A not-annotated neighbour (IGNORE_LABEL) is no other class: the edge of an annotated slice is no surface.
  */
 export function boundaryIndex(vol: TrainingVolume, classes: number, radius: number, minAxes = 2): Int32Array[] {
   const [d, h, w] = vol.shapeZYX;
@@ -54,13 +73,14 @@ export function boundaryIndex(vol: TrainingVolume, classes: number, radius: numb
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++, i++) {
         const l = lab[i]!;
+        if (l === IGNORE_LABEL) continue;
         const pos = [z, y, x];
         let axes = 0;
         for (let a = 0; a < 3; a++) {
           const n = vol.shapeZYX[a]!;
           const st = strides[a]!;
           for (let r = 1; r <= radius; r++)
-            if ((pos[a]! >= r && lab[i - r * st] !== l) || (pos[a]! + r < n && lab[i + r * st] !== l)) {
+            if ((pos[a]! >= r && differs(lab[i - r * st]!, l)) || (pos[a]! + r < n && differs(lab[i + r * st]!, l))) {
               axes++;
               break;
             }
@@ -70,23 +90,32 @@ export function boundaryIndex(vol: TrainingVolume, classes: number, radius: numb
   return indicesByClass(lab, classes, isBoundary);
 }
 
+function differs(neighbour: number, l: number): boolean {
+  return neighbour !== l && neighbour !== IGNORE_LABEL;
+}
+
 /** Where a rare-class centre is drawn from: every voxel of the class, or (with probability `fraction`) its surface. */
 export interface BoundarySampling {
   index: Int32Array[];
   fraction: number;
 }
 
-/** Start (z, y, x) of a patch: centred on a random voxel of a present rare class with probability `oversample`. */
+/**
+ * Start (z, y, x) of a patch: centred on a random voxel of a present rare class with probability `oversample`;
+ * otherwise uniform, or, with `annotated` (sparse labels), placed at random around a random annotated voxel, so no
+ * patch is drawn where nothing is annotated.
+ */
 export function samplePatchStart(
   vol: TrainingVolume,
   index: Int32Array[],
   patch: readonly [number, number, number],
   rareClasses: readonly number[],
   oversample: number,
-  rng: Rng,
+  rng: Xoshiro128StarStar,
   /** Centre on this class (when present) instead of drawing; used for stratified validation patches. */
   forceClass?: number,
   boundary?: BoundarySampling,
+  annotated?: Int32Array,
 ): [number, number, number] {
   const [d, h, w] = vol.shapeZYX;
   const maxStart = [Math.max(0, d - patch[0]), Math.max(0, h - patch[1]), Math.max(0, w - patch[2])];
@@ -96,7 +125,12 @@ export function samplePatchStart(
     const cls = forced ? forceClass! : present[rng.int(present.length)]!;
     const surface = boundary && boundary.fraction > 0 && (boundary.index[cls]?.length ?? 0) > 0 && rng.next() < boundary.fraction;
     const list = surface ? boundary.index[cls]! : index[cls]!;
-    const v = list[rng.int(list.length)]!;
+    return around(list[rng.int(list.length)]!);
+  }
+  if (annotated?.length) return around(annotated[rng.int(annotated.length)]!);
+  return [rng.int(maxStart[0]! + 1), rng.int(maxStart[1]! + 1), rng.int(maxStart[2]! + 1)];
+
+  function around(v: number): [number, number, number] {
     const z = Math.floor(v / (h * w));
     const y = Math.floor(v / w) % h;
     const x = v % w;
@@ -106,7 +140,6 @@ export function samplePatchStart(
       return Math.min(maxStart[a]!, Math.max(0, centre[a]! - off));
     }) as [number, number, number];
   }
-  return [rng.int(maxStart[0]! + 1), rng.int(maxStart[1]! + 1), rng.int(maxStart[2]! + 1)];
 }
 
 /** Copies a patch out of a volume (zero / class 0 beyond the edges of a volume smaller than the patch). */
@@ -161,7 +194,7 @@ function blur1d(a: Float32Array, shape: readonly number[], axis: number, sigma: 
  * `zeroPoints`: per channel, where raw intensity 0 lies in normalised units; the intensity scale is applied about it
  * (see AugmentConfig.intensityScale), else about the normalised 0 (nnU-Net).
  */
-export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Rng, zeroPoints?: readonly number[]): Patch {
+export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Xoshiro128StarStar, zeroPoints?: readonly number[]): Patch {
   const shape = p.shapeZYX;
   const [d, h, w] = shape;
   let channels = p.channels;

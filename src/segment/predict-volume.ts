@@ -7,17 +7,33 @@ import { createOnnxEngine, type SegmentEngine } from "./engines.js";
 import type { SegmentModel } from "./model-io.js";
 import { extractPatch, type TrainingVolume } from "./patches.js";
 import { accumulateWindow, finishAccumulator, gaussianImportance, windowGrid, type Box } from "./sliding-window.js";
-import { DEFAULT_INFER } from "./plans.js";
+import { DEFAULT_INFER, type MirrorAxes } from "./plans.js";
+import { mirrorEngine } from "./tta.js";
 import { classMetrics, confusionMatrix, type ClassMetrics } from "./metrics.js";
 
 export interface PredictVolumeOptions {
   patchZYX?: [number, number, number];
   overlap?: number;
   gaussianSigmaFraction?: number;
+  /** Mirroring test-time augmentation along these axes (e.g. TTA_MIRROR_AXES; default none). */
+  tta?: MirrorAxes;
 }
 
 /** Labels (z, y, x) of a normalised in-memory volume; windows larger than the volume are zero-padded. */
 export async function predictVolume(engine: SegmentEngine, vol: TrainingVolume, options: PredictVolumeOptions = {}): Promise<Uint8Array> {
+  return (await predictVolumeProbabilities(engine, vol, options)).labels;
+}
+
+/**
+ * Class probabilities (K, z, y, x; class-major) and argmax labels of a normalised in-memory volume, with the same
+ * windows and blending as `predictVolume` (used where probabilities are resampled or turned into entropy).
+ */
+export async function predictVolumeProbabilities(
+  engine0: SegmentEngine,
+  vol: TrainingVolume,
+  options: PredictVolumeOptions = {},
+): Promise<{ probabilities: Float32Array; labels: Uint8Array }> {
+  const engine = options.tta?.length ? mirrorEngine(engine0, options.tta) : engine0; // not disposed here: the caller's
   const patch = options.patchZYX ?? DEFAULT_INFER.patchZYX;
   const overlap = options.overlap ?? DEFAULT_INFER.overlap;
   const importance = gaussianImportance(patch, options.gaussianSigmaFraction ?? DEFAULT_INFER.gaussianSigmaFraction);
@@ -42,7 +58,8 @@ export async function predictVolume(engine: SegmentEngine, vol: TrainingVolume, 
     const probs = await engine.predict(input, patch);
     accumulateWindow(probs, start, patch, importance, acc, weight, box, K);
   }
-  return finishAccumulator(acc, weight, K, false).labels;
+  const { labels } = finishAccumulator(acc, weight, K, false); // normalises acc to probabilities in place
+  return { probabilities: acc, labels };
 }
 
 /** Confusion matrix (truth rows, prediction columns) of a model over whole volumes. */

@@ -5,6 +5,8 @@
  * the order of the class means measured on training data, never on the volume being scored.
  */
 import type { TypedArray } from "../volume/index.js";
+import { ParameterError, VolumeError } from "../util/errors.js";
+import type { ChannelName } from "./plans.js";
 import { classMetrics, confusionMatrix, type ClassMetrics } from "./metrics.js";
 
 export interface MethodResult {
@@ -73,6 +75,65 @@ export function classMeans(values: TypedArray, labels: Uint8Array, classes: numb
     n[labels[i]!]! += 1;
   }
   return Array.from(s, (v, k) => (n[k]! ? v / n[k]! : NaN));
+}
+
+/**
+ * Mean raw intensity of each class per channel over training volumes, weighted by voxel count, annotated voxels only
+ * (IGNORE_LABEL and other values outside the classes are skipped); null where a class has no voxel. Stored in a
+ * model's record (`classMeans`) so `report` can name the multi-Otsu classes without the training data.
+ */
+export function trainingClassMeans(
+  vols: readonly { channels: Partial<Record<ChannelName, TypedArray>>; labels: Uint8Array; source?: string }[],
+  channels: readonly ChannelName[],
+  classes: number,
+): Partial<Record<ChannelName, (number | null)[]>> {
+  const out: Partial<Record<ChannelName, (number | null)[]>> = {};
+  for (const ch of channels) {
+    const s = new Float64Array(classes);
+    const n = new Float64Array(classes);
+    for (const v of vols) {
+      const a = v.channels[ch];
+      if (!a) throw new VolumeError("training volume lacks a channel", { field: ch, location: v.source, got: Object.keys(v.channels).join(", ") });
+      const l = v.labels;
+      for (let i = 0; i < l.length; i++) {
+        const k = l[i]!;
+        if (k >= classes) continue;
+        s[k]! += Number(a[i]);
+        n[k]! += 1;
+      }
+    }
+    out[ch] = Array.from(s, (x, k) => (n[k]! ? x / n[k]! : null));
+  }
+  return out;
+}
+
+/**
+ * The training class means of one channel from a model's record (what `report` needs for the baselines without
+ * `--train-data`); an error naming the model and field when the record has none (models trained before issue 16).
+ */
+export function recordedClassMeans(record: { classMeans?: Partial<Record<ChannelName, (number | null)[]>> }, channel: ChannelName, modelName = "model"): number[] {
+  const m = record.classMeans?.[channel];
+  if (!m)
+    throw new ParameterError("the model's record has no training class means for this channel", {
+      path: modelName,
+      field: `ssbCt.classMeans.${channel}`,
+      expected: "a model trained or fine-tuned since issue 16 (or pass the training data: --train-data)",
+      got: Object.keys(record.classMeans ?? {}).join(", ") || "none",
+    });
+  return m.map((x) => (x === null ? NaN : x));
+}
+
+/**
+ * The multi-Otsu baselines of `report` for each channel, the classes named by the training class means in a model's
+ * record (`classMeans`), so no training data is needed (`ssbct report` without --train-data).
+ */
+export function recordedBaselines(
+  record: { classMeans?: Partial<Record<ChannelName, (number | null)[]>>; unet: { classes: string[] } },
+  volumes: Partial<Record<ChannelName, TypedArray>>,
+  truth: ArrayLike<number>,
+  modelName = "model",
+): MethodResult[] {
+  return (Object.keys(volumes) as ChannelName[]).map((ch) => evaluateLabels(`otsu-${ch}`, truth, otsuBaseline(volumes[ch]!, recordedClassMeans(record, ch, modelName)), record.unet.classes));
 }
 
 /** 3-class multi-Otsu labels; Otsu class k (by intensity) becomes the class with the k-th smallest training mean. */

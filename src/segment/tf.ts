@@ -5,12 +5,14 @@
  *
  * It also closes the TF.js gap that matters for a trainable 3D U-Net: tfjs-core has no gradient for
  * Conv3DBackpropInputV2 (the forward op of conv3dTranspose), so one is registered here (checked against finite
- * differences in test/segment/gradient.test.ts). On the pure-JS backend the 3D convolutions and SplitV get faster
- * kernels (fast-kernels.ts).
+ * differences in test/segment/gradient.test.ts). On the pure-JS backend the 3D convolutions and the other ops of a
+ * training step get faster kernels (fast-kernels.ts): native ones when the optional addon (native/tfjs-kernels) built
+ * at install, portable JS ones otherwise; the printed line says which (SSB_CT_TFJS_NATIVE=0 and
+ * SSB_CT_TFJS_FAST_KERNELS=0 switch them off).
  */
 import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs";
-import { registerFastKernels } from "./fast-kernels.js";
+import { kernelPath, registerFastKernels } from "./fast-kernels.js";
 
 export { tf };
 
@@ -56,7 +58,10 @@ export function initTf(options: { quiet?: boolean } = {}): Promise<string> {
     if (tf.getBackend() !== "tensorflow") await tf.setBackend("cpu");
     await tf.ready();
     registerConv3dTransposeGradient();
-    if (tf.getBackend() === "cpu") registerFastKernels();
+    if (tf.getBackend() === "cpu") {
+      registerFastKernels();
+      note += `, ${kernelPath()}`;
+    }
     const name = tf.getBackend();
     if (!options.quiet && process.env.SSB_CT_QUIET_BACKEND !== "1") process.stderr.write(`ssb-ct segment: TF.js backend "${name}" (${note})\n`);
     return name;

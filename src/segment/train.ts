@@ -14,10 +14,10 @@ import { FileFormatError, ParameterError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { createProgress, type ProgressSink } from "../util/progress.js";
 import { tf, initTf } from "./tf.js";
-import { DEFAULT_TRAIN, type TrainConfig } from "./plans.js";
+import { DEFAULT_TRAIN, IGNORE_LABEL, type TrainConfig } from "./plans.js";
 import { loadSegmentModel, saveSegmentModel, type SegmentModel } from "./model-io.js";
-import { Rng } from "./rng.js";
-import { augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
+import { Xoshiro128StarStar } from "../numerics/random.js";
+import { annotatedIndex, augmentPatch, boundaryIndex, classIndex, extractPatch, samplePatchStart, type Patch, type TrainingVolume } from "./patches.js";
 import { classMetrics, confusionMatrix } from "./metrics.js";
 import { scoreOnVolumes } from "./predict-volume.js";
 import { sizeMultiple } from "./unet.js";
@@ -70,14 +70,22 @@ export interface TrainResult {
   state: TrainState;
 }
 
-/** Soft Dice (over the whole batch) + cross-entropy of logits (B, D, H, W, K) against integer labels. */
+/**
+ * Soft Dice (over the whole batch) + cross-entropy of logits (B, D, H, W, K) against integer labels. Voxels labelled
+ * IGNORE_LABEL (not annotated, in sparse labels) count in neither term: cross-entropy is the mean over annotated
+ * voxels and the Dice sums run over annotated voxels only, so dense labels give exactly the loss they gave before.
+ */
 export function diceCeLoss(logits: tf.Tensor, labels: tf.Tensor, classes: number, diceWeight: number, smooth: number): tf.Scalar {
   return tf.tidy(() => {
-    const oh = tf.oneHot(labels.flatten().toInt(), classes);
+    const lab = labels.flatten().toInt();
+    const ignored = tf.equal(lab, IGNORE_LABEL);
+    const mask = tf.logicalNot(ignored).toFloat();
+    const oh = tf.mul(tf.oneHot(tf.where(ignored, tf.zerosLike(lab), lab), classes), mask.expandDims(1));
     const flat = logits.reshape([-1, classes]);
     const logp = tf.logSoftmax(flat, -1);
-    const ce = tf.neg(tf.mean(tf.sum(tf.mul(oh, logp), -1)));
-    const p = tf.exp(logp);
+    const annotated = tf.maximum(tf.sum(mask), 1);
+    const ce = tf.neg(tf.div(tf.sum(tf.mul(oh, logp)), annotated));
+    const p = tf.mul(tf.exp(logp), mask.expandDims(1));
     const inter = tf.sum(tf.mul(p, oh), 0);
     const denom = tf.add(tf.sum(p, 0), tf.sum(oh, 0));
     const dice = tf.div(tf.add(tf.mul(inter, 2), smooth), tf.add(denom, smooth));
@@ -143,7 +151,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
   const log = options.log ?? (() => {});
 
   let sm = sm0;
-  let state: TrainState = { step: 0, rng: new Rng(cfg.seed).state, losses: [], validation: [] };
+  let state: TrainState = { step: 0, rng: new Xoshiro128StarStar(cfg.seed).state, losses: [], validation: [] };
   const vars = () => sm.model.trainableWeights.map((w) => w.read() as tf.Variable);
   let m: tf.Variable[] = [];
   let v: tf.Variable[] = [];
@@ -171,13 +179,17 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
     v = vars().map((w) => tf.variable(tf.zerosLike(w), false));
   }
 
-  const rng = new Rng(state.rng);
+  const rng = new Xoshiro128StarStar(state.rng);
   const zeroPoints = cfg.augment.intensityScaleAbout === "raw-zero" ? sm.record.normalisation.map((n) => (Math.min(n.clipHigh, Math.max(n.clipLow, 0)) - n.mean) / n.std) : undefined;
   const index = data.map((d) => classIndex(d, K));
+  // sparse labels: uniform patch draws are centred on annotated voxels (null: every voxel is annotated)
+  const annotated = data.map((d) => annotatedIndex(d));
+  const empty = data.findIndex((_, i) => annotated[i]?.length === 0);
+  if (empty >= 0) throw new ParameterError("training volume has no annotated voxel", { field: data[empty]!.source, expected: `some voxels with a class label (not ${IGNORE_LABEL})`, got: `all ${IGNORE_LABEL}` });
   const surfaces = cfg.oversampleBoundary > 0 ? data.map((d) => ({ index: boundaryIndex(d, K, cfg.boundaryRadius_vox), fraction: cfg.oversampleBoundary })) : null;
   const rare = cfg.rareClasses ?? Array.from({ length: K - 1 }, (_, i) => i + 1);
   const valVols = options.validation ?? [];
-  const valRng = new Rng(cfg.seed + 7919);
+  const valRng = new Xoshiro128StarStar(cfg.seed + 7919);
   const valPatches: Patch[] = [];
   for (let i = 0; valVols.length && i < cfg.validationPatches; i++) {
     const vi = i % valVols.length;
@@ -216,7 +228,7 @@ export async function trainSegmentModel(sm0: SegmentModel, data: TrainingVolume[
     const patches: Patch[] = [];
     for (let b = 0; b < cfg.batchSize; b++) {
       const vi = rng.int(data.length);
-      const start = samplePatchStart(data[vi]!, index[vi]!, cfg.patchZYX, rare, cfg.oversampleRare, rng, undefined, surfaces?.[vi]);
+      const start = samplePatchStart(data[vi]!, index[vi]!, cfg.patchZYX, rare, cfg.oversampleRare, rng, undefined, surfaces?.[vi], annotated[vi] ?? undefined);
       patches.push(augmentPatch(extractPatch(data[vi]!, start, cfg.patchZYX), cfg.augment, rng, zeroPoints));
     }
     const lr = learningRateAt(cfg, state.step);

@@ -4,7 +4,7 @@
  * time points) with their 3-class truth. No store is written: a tutorial that trains for a minute should not first
  * spend it writing and reading OME-Zarr.
  */
-import { buildCellModel, presetParameters, renderBlock } from "../twin/index.js";
+import { buildCellModel, presetParameters, renderBlock, type TwinOverrides } from "../twin/index.js";
 import { ParameterError } from "../util/errors.js";
 import type { RawVolume } from "./data.js";
 
@@ -15,6 +15,8 @@ export interface TwinColumnOptions {
   times_h: number[];
   /** Lateral size, voxels (y, x). Default 96 x 96: the column the shipped models are checked on in `npm test`. */
   nyx?: [number, number];
+  /** Twin parameters overriding the `default` preset (e.g. `harderScanOverrides()`: noisier, blurrier scans). */
+  overrides?: TwinOverrides;
 }
 
 /** Default lateral size of a tutorial column, voxels (y, x). */
@@ -28,7 +30,8 @@ export function twinColumnVolumes(options: TwinColumnOptions): RawVolume[] {
   const nyx = options.nyx ?? TUTORIAL_COLUMN_NYX;
   if (!options.times_h.length) throw new ParameterError("no time points to render", { field: "times_h", expected: "at least one plating time, h" });
   // presetParameters checks the times (range, increasing) and the column size
-  const p = presetParameters("default", { seed: options.seed, geometry: { nyx: [nyx[0], nyx[1]] }, ct: { times_h: [...options.times_h] } });
+  const o = options.overrides ?? {};
+  const p = presetParameters("default", { ...o, seed: options.seed, geometry: { ...o.geometry, nyx: [nyx[0], nyx[1]] }, ct: { ...o.ct, times_h: [...options.times_h] } });
   const m = buildCellModel(p);
   const [nz, ny, nx] = m.shapeZYX;
   return options.times_h.map((t_h, ti) => {

@@ -4,6 +4,7 @@
  * concatenation. Layer names are fixed (`enc{l}_conv{i}`, `up{l}`, ...) because the ONNX exporter and the PyTorch
  * peer rebuild the same graph from the config and look weights up by name.
  */
+import { ParameterError } from "../util/errors.js";
 import { tf } from "./tf.js";
 import type { UNetConfig } from "./plans.js";
 
@@ -22,7 +23,7 @@ export class InstanceNorm3D extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const c = shape[shape.length - 1];
-    if (typeof c !== "number") throw new Error("InstanceNorm3D needs a known channel count");
+    if (typeof c !== "number") throw new ParameterError("InstanceNorm3D needs a known channel count", { field: "inputShape", expected: "a number as the last (channel) dimension", got: JSON.stringify(shape) });
     this.gamma = this.addWeight("gamma", [c], "float32", tf.initializers.ones());
     this.beta = this.addWeight("beta", [c], "float32", tf.initializers.zeros());
     this.built = true;

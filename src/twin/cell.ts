@@ -16,14 +16,13 @@
  *   C = Q^(1/alpha) R^((1-alpha)/alpha) equals the parameter (about 0.01 uF and 10 uF, Fig. S6 / Table S1).
  */
 import { circuitImpedance, parseCircuit } from "../electrochem/index.js";
-import { chargeState, LI_UM_PER_mAh_cm2 } from "./history.js";
+import { LI_UM_PER_MAH_CM2, RT_F_V } from "../numerics/constants.js";
+import { chargeState } from "./history.js";
 import { shortTime_h, type TwinParameters } from "./params.js";
-import { gaussianAt } from "./random.js";
+import { gaussianAt } from "../numerics/random.js";
 
 export const CELL_CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)";
 export const BLOCKING_CIRCUIT = "p(R0,C0)-CPE1";
-/** RT/F at 25 C, V. */
-export const RT_F_V = (8.314462618 * 298.15) / 96485.33212;
 
 export interface CellResistances {
   time_h: number;
@@ -51,7 +50,7 @@ export function cellResistances(p: TwinParameters, time_h: number, current_mA_cm
   const A = c.electrodeArea_cm2;
   const asrBulk = (p.geometry.electrolyte_um * 1e-4) / c.ionicConductivity_S_cm;
   const asrInt = c.interfaceASR0_ohm_cm2 + (s.interphase_um * 1e-4) / c.interphaseConductivity_S_cm;
-  const areaFactor = 1 + c.roughnessGain_per_mAh_cm2 * s.interfaceLi_mAh_cm2 + c.depositSpecificArea_per_um * s.depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2;
+  const areaFactor = 1 + c.roughnessGain_per_mAh_cm2 * s.interfaceLi_mAh_cm2 + c.depositSpecificArea_per_um * s.depositLi_mAh_cm2 * LI_UM_PER_MAH_CM2;
   const asrCt = c.chargeTransferASR0_ohm_cm2 / areaFactor;
   const R0 = asrBulk / A, R1 = asrInt / A, R2 = asrCt / A;
   const [a1, a2] = c.cpeAlpha;

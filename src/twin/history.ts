@@ -16,22 +16,15 @@
  * - The cell shorts when the first deposit connects the electrodes, at t_short = t_ref (j_ref/j)^n (Sand-like).
  */
 import { checkRange } from "../util/errors.js";
-import { MOLAR_VOLUME_cm3 } from "./optics.js";
+import { LI_UM_PER_MAH_CM2, MOL_E_PER_MAH, MOLAR_VOLUME_CM3_PER_MOL as MOLAR_VOLUME } from "../numerics/constants.js";
 import { shortTime_h, type TwinParameters } from "./params.js";
 
-/** Faraday constant, C/mol. */
-export const FARADAY_C_mol = 96485.33212;
-/** mol of electrons per mAh. */
-const MOL_E_PER_mAh = 3.6 / FARADAY_C_mol;
-
-/** Thickness of dense Li per mAh/cm2, um (4.85 um). */
-export const LI_UM_PER_mAh_cm2 = MOL_E_PER_mAh * MOLAR_VOLUME_cm3.Li * 1e4;
 /** Thickness of Li3PS4 glass consumed per mAh/cm2 of decomposition charge, um (8 e- per formula unit). */
-export const GLASS_UM_PER_mAh_cm2 = (MOL_E_PER_mAh / 8) * MOLAR_VOLUME_cm3.Li3PS4 * 1e4;
+export const GLASS_UM_PER_mAh_cm2 = (MOL_E_PER_MAH / 8) * MOLAR_VOLUME.Li3PS4 * 1e4;
 /** Thickness of products (4 Li2S + Li3P) formed per mAh/cm2 of decomposition charge, um. */
-export const PRODUCT_UM_PER_mAh_cm2 = (MOL_E_PER_mAh / 8) * (4 * MOLAR_VOLUME_cm3.Li2S + MOLAR_VOLUME_cm3.Li3P) * 1e4;
+export const PRODUCT_UM_PER_mAh_cm2 = (MOL_E_PER_MAH / 8) * (4 * MOLAR_VOLUME.Li2S + MOLAR_VOLUME.Li3P) * 1e4;
 /** mol of Li3PS4 per cm2 per um of glass. */
-export const GLASS_MOL_PER_cm2_um = 1e-4 / MOLAR_VOLUME_cm3.Li3PS4;
+export const GLASS_MOL_PER_cm2_um = 1e-4 / MOLAR_VOLUME.Li3PS4;
 
 export interface ChargeState {
   time_h: number;
@@ -75,9 +68,9 @@ export function chargeState(p: TwinParameters, time_h: number, current_mA_cm2 = 
     lithium_mAh_cm2: li,
     interfaceLi_mAh_cm2: iface,
     depositLi_mAh_cm2: dep,
-    interfaceLi_um: iface * LI_UM_PER_mAh_cm2,
+    interfaceLi_um: iface * LI_UM_PER_MAH_CM2,
     glassConsumed_um: dec * GLASS_UM_PER_mAh_cm2,
     interphase_um: dec * PRODUCT_UM_PER_mAh_cm2,
-    faradayLi_um: passed * LI_UM_PER_mAh_cm2,
+    faradayLi_um: passed * LI_UM_PER_MAH_CM2,
   };
 }

@@ -13,7 +13,7 @@
  */
 import { renderMaterial, type CellModel } from "./microstructure.js";
 import { materialOptics, SEG_OF_MATERIAL } from "./optics.js";
-import { gaussianPairAt } from "./random.js";
+import { gaussianPairAt } from "../numerics/random.js";
 
 export type Box = [number, number, number, number, number, number];
 

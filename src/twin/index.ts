@@ -11,5 +11,5 @@ export * from "./imaging.js";
 export * from "./cell.js";
 export * from "./xas.js";
 export * from "./generate.js";
-export { Rng, gaussianAt, hash4, valueNoise3, columnOffset } from "./random.js";
+export { valueNoise3, columnOffset } from "./random.js";
 export * from "./load.js";

@@ -25,10 +25,12 @@
  * cavities instead of needles (the section at the end of this file); absent, as in every preset, nothing changes.
  */
 import { ParameterError } from "../util/errors.js";
-import { chargeState, LI_UM_PER_mAh_cm2 } from "./history.js";
+import { LI_UM_PER_MAH_CM2 } from "../numerics/constants.js";
+import { chargeState } from "./history.js";
 import { Material } from "./optics.js";
 import { depositShapeOf, shortTime_h, type TwinParameters } from "./params.js";
-import { columnOffset, Rng, valueNoise3 } from "./random.js";
+import { Mulberry32 } from "../numerics/random.js";
+import { columnOffset, valueNoise3 } from "./random.js";
 
 export interface Sphere {
   z_um: number;
@@ -104,6 +106,13 @@ export interface CellModel {
   bottom_um: number;
   /** Lateral area of the field of view, um2. */
   footprint_um2: number;
+  /** Deposits in the field of view (history.depositCount, or from history.depositsPer_mm2). */
+  depositCount: number;
+  /**
+   * Electrode area whose deposit charge the deposits in view carry, um2: the footprint for a fixed count, count /
+   * density with an areal density (more than the footprint when the window is smaller than the deposit spacing).
+   */
+  depositFootprint_um2: number;
   short_h: number;
   voids: VoidBody[];
   deposits: Deposit[];
@@ -198,7 +207,7 @@ const VOID_BOUND_FACTOR = 1.8;
  * centres lie 0.5-0.9 r0 away in random directions. Shared by the pristine voids and the cavities of
  * "void-filling" deposits, so both have the same shapes.
  */
-function voidCluster(rng: Rng, cz: number, cy: number, cx: number, r0: number): Sphere[] {
+function voidCluster(rng: Mulberry32, cz: number, cy: number, cx: number, r0: number): Sphere[] {
   const spheres: Sphere[] = [{ z_um: cz, y_um: cy, x_um: cx, r_um: r0 }];
   const extra = 1 + Math.floor(rng.next() * 3);
   for (let e = 0; e < extra; e++) {
@@ -216,7 +225,7 @@ function placeVoids(m: CellModel): VoidBody[] {
   const v = p.voids;
   const h = m.voxel_um;
   const [nz, ny, nx] = m.shapeZYX;
-  const rng = new Rng(p.seed, 1);
+  const rng = Mulberry32.forStream(p.seed, 1);
   const layerCount = new Float64Array(nz);
   const nb = Math.ceil(p.geometry.electrolyte_um / v.binWidth_um);
   const binOfLayer = (k: number) => {
@@ -289,12 +298,25 @@ function maxOf(a: Float64Array): number {
   return v;
 }
 
+/**
+ * How many deposits the field of view holds and whose charge they carry. With an areal density the count is
+ * max(1, round(density x area)); when the window holds exactly its expected count (a preset's own window) the
+ * footprint is kept as it is, so its charge bookkeeping stays exact rather than off by a rounding of count / density.
+ */
+export function depositsInView(hp: TwinParameters["history"], footprint_um2: number): { depositCount: number; depositFootprint_um2: number } {
+  if (hp.depositsPer_mm2 === undefined) return { depositCount: hp.depositCount, depositFootprint_um2: footprint_um2 };
+  const expected = hp.depositsPer_mm2 * footprint_um2 * 1e-6;
+  const depositCount = Math.max(1, Math.round(expected));
+  const exact = Math.abs(expected - depositCount) <= 1e-9 * depositCount;
+  return { depositCount, depositFootprint_um2: exact ? footprint_um2 : (depositCount / hp.depositsPer_mm2) * 1e6 };
+}
+
 function buildDeposits(m: CellModel): Deposit[] {
   const p = m.params;
   const hp = p.history;
   const h = m.voxel_um;
   const [nz, ny, nx] = m.shapeZYX;
-  const rng = new Rng(p.seed, 2);
+  const rng = Mulberry32.forStream(p.seed, 2);
   const v = p.voids;
   const bandLo = Math.floor(v.peakDepth_um / v.binWidth_um) * v.binWidth_um;
   const band = m.voids
@@ -308,11 +330,11 @@ function buildDeposits(m: CellModel): Deposit[] {
     })
     .sort((a, b) => b.score - a.score);
   const endState = chargeState(p, m.short_h);
-  const depositBudget_um3 = endState.depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2 * m.footprint_um2;
+  const depositBudget_um3 = endState.depositLi_mAh_cm2 * LI_UM_PER_MAH_CM2 * m.depositFootprint_um2;
   const bTop = layerBoundaries(m, m.short_h).glass * h - h; // inside the interphase at the short
   const bBot = m.bottom_um + h;
   const out: Deposit[] = [];
-  for (let k = 0; k < hp.depositCount; k++) {
+  for (let k = 0; k < m.depositCount; k++) {
     let nucleus: Deposit["nucleus"];
     let voidIndex = -1;
     if (k < band.length) {
@@ -327,7 +349,8 @@ function buildDeposits(m: CellModel): Deposit[] {
       };
     }
     const shorting = k === 0;
-    const share = shorting ? hp.mainDepositShare : (1 - hp.mainDepositShare) / (hp.depositCount - 1);
+    const n = m.depositCount;
+    const share = n === 1 ? 1 : shorting ? hp.mainDepositShare : (1 - hp.mainDepositShare) / (n - 1);
     const reach = shorting ? 1 : rng.uniform(0.25, 0.6);
     const Sup = nucleus.z_um - bTop, Sdn = bBot - nucleus.z_um;
     const W = hp.depositWander_um;
@@ -399,6 +422,7 @@ export function buildCellModel(p: TwinParameters): CellModel {
     interface_um: g.topLi_um,
     bottom_um: g.topLi_um + g.electrolyte_um,
     footprint_um2: g.nyx[0] * g.nyx[1] * h * h,
+    ...depositsInView(p.history, g.nyx[0] * g.nyx[1] * h * h),
     short_h: shortTime_h(p),
     voids: [],
     deposits: [],
@@ -544,7 +568,7 @@ export function depositRadii(m: CellModel, time_h: number): Float64Array {
   }
   const h = m.voxel_um;
   const s = chargeState(m.params, time_h);
-  const budget_um3 = s.depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2 * m.footprint_um2;
+  const budget_um3 = s.depositLi_mAh_cm2 * LI_UM_PER_MAH_CM2 * m.depositFootprint_um2;
   const bnd = layerBoundaries(m, time_h);
   const radii = new Float64Array(m.deposits.length).fill(-1);
   const ranges = m.deposits.map((dep) => reachedRanges(dep, time_h));
@@ -736,7 +760,7 @@ const CLOUD_WIDEN = 1.25;
 
 /** Deposit voxels of share 1 at time_h (the ranking rounds each deposit's share of it). */
 function depositVoxels(m: CellModel, time_h: number): number {
-  return (chargeState(m.params, time_h).depositLi_mAh_cm2 * LI_UM_PER_mAh_cm2 * m.footprint_um2) / m.voxel_um ** 3;
+  return (chargeState(m.params, time_h).depositLi_mAh_cm2 * LI_UM_PER_MAH_CM2 * m.depositFootprint_um2) / m.voxel_um ** 3;
 }
 
 /** First time (h) at which `share` of the deposit Li holds `voxels` voxels; Infinity if not before the short. */
@@ -759,7 +783,7 @@ function addCavities(m: CellModel, deposits: Deposit[]): void {
   const h = m.voxel_um;
   const [, ny, nx] = m.shapeZYX;
   const Ly = ny * h, Lx = nx * h;
-  const rng = new Rng(p.seed, 3);
+  const rng = Mulberry32.forStream(p.seed, 3);
   // Radii as the pristine voids have them, so a cavity is void-sized as well as void-shaped.
   const mains = m.voids.map((vd) => vd.spheres[0]!.r_um);
   const [rMin, rMax] = p.voids.sphereRadius_um;

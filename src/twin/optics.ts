@@ -3,11 +3,16 @@
  * ground-truth map. Numbers are the project's reference table (Chantler FFAST f1/f2, densities as listed there);
  * between tabulated energies they are interpolated log-log (no absorption edge of Li, P or S lies in 8-30 keV).
  */
+import { MOLAR_VOLUME_CM3_PER_MOL } from "../numerics/constants.js";
 import { ParameterError } from "../util/errors.js";
 
-/** Material codes of the ground-truth map (labels/material). */
+/**
+ * Material codes of the ground-truth map (labels/material). 0 is no material: viewers (napari, OME-NGFF label
+ * conventions) draw label value 0 as transparent background, so void has its own value (7) and stays visible; no
+ * voxel of the map holds 0.
+ */
 export const Material = {
-  void: 0,
+  void: 7,
   electrolyte: 1,
   interphase: 2,
   liElectrode: 3,
@@ -16,12 +21,13 @@ export const Material = {
   liCounter: 6,
 } as const;
 export type MaterialCode = (typeof Material)[keyof typeof Material];
-export const MATERIAL_NAMES: readonly string[] = ["void", "Li3PS4", "interphase (4 Li2S + Li3P)", "Li electrode", "Li plated at interface", "Li deposit in Li3PS4", "Li counter electrode"];
-export const MATERIAL_COUNT = 7;
+export const MATERIAL_NAMES: readonly string[] = ["none (background)", "Li3PS4", "interphase (4 Li2S + Li3P)", "Li electrode", "Li plated at interface", "Li deposit in Li3PS4", "Li counter electrode", "void"];
+/** Length of arrays indexed by material code (code 0, no material, included). */
+export const MATERIAL_COUNT = 8;
 
 /** 3-class segmentation truth (labels/segmentation): electrolyte incl. interphase, void, lithium. */
 export const SegClass = { electrolyte: 0, void: 1, lithium: 2 } as const;
-export const SEG_OF_MATERIAL: readonly number[] = [1, 0, 0, 2, 2, 2, 2];
+export const SEG_OF_MATERIAL: readonly number[] = [0, 0, 0, 2, 2, 2, 2, 1];
 
 interface Row {
   delta: number;
@@ -57,15 +63,8 @@ const TABLE: Record<"Li" | "Li3PS4" | "Li2S" | "Li3P", Row[]> = {
   ],
 };
 
-/** Molar volumes, cm3/mol: M / rho with the table's densities. */
-export const MOLAR_VOLUME_cm3 = {
-  Li: 6.941 / 0.534,
-  Li3PS4: (3 * 6.941 + 30.974 + 4 * 32.06) / 1.88,
-  Li2S: (2 * 6.941 + 32.06) / 1.66,
-  Li3P: (3 * 6.941 + 30.974) / 1.43,
-};
 /** Volume fraction of Li2S in the decomposition products 4 Li2S + Li3P. */
-export const LI2S_VOLUME_FRACTION = (4 * MOLAR_VOLUME_cm3.Li2S) / (4 * MOLAR_VOLUME_cm3.Li2S + MOLAR_VOLUME_cm3.Li3P);
+export const LI2S_VOLUME_FRACTION = (4 * MOLAR_VOLUME_CM3_PER_MOL.Li2S) / (4 * MOLAR_VOLUME_CM3_PER_MOL.Li2S + MOLAR_VOLUME_CM3_PER_MOL.Li3P);
 
 export function tabulatedEnergyRange_keV(): [number, number] {
   return [ENERGIES_keV[0]!, ENERGIES_keV[ENERGIES_keV.length - 1]!];

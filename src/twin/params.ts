@@ -55,8 +55,21 @@ export interface HistoryParameters {
   nucleation_h: number;
   /** Share of the plated Li that goes to the void nuclei after nucleation (the rest thickens the electrode). */
   depositShare: number;
-  /** Number of deposits (nuclei) in the field of view; the first one connects the electrodes at the short. */
+  /**
+   * Number of deposits (nuclei) in the field of view; the first one connects the electrodes at the short. Used as
+   * given only when depositsPer_mm2 is absent.
+   */
   depositCount: number;
+  /**
+   * Deposits per mm2 of electrode, when present: the field of view holds max(1, round(density x area)) deposits and
+   * each carries the Li of 1/density mm2, so a deposit's size does not depend on the field of view (a fixed count
+   * from a footprint-proportional budget made a 64 x 64 column's needles 6.25x thinner than the full volume's). A
+   * window smaller than the deposit spacing then holds more deposit Li than its own area's charge: the deposit is
+   * fed through the electrodes from outside the window, as in a real cell; a window smaller than one deposit's area
+   * still holds one (the scan is centred on a deposit, as a beamline user centres it). Optional so that presets that
+   * fix the count (ci, paper) keep their parameters, manifest and volumes byte-for-byte.
+   */
+  depositsPer_mm2?: number;
   /** Needles per deposit: a trunk (which carries the short) and branches from the same nucleus. */
   strandsPerDeposit: number;
   /** Fraction of the Li budget in the deposits that the shorting deposit takes. */
@@ -260,7 +273,7 @@ function clone<T>(x: T): T {
  * Parameters that may be set although the presets leave them out (optional keys, absent = their documented
  * default), so adding an option does not change the bytes of any existing preset.
  */
-const OPTIONAL_KEYS: Readonly<Record<string, readonly string[]>> = { history: ["depositShape"] };
+const OPTIONAL_KEYS: Readonly<Record<string, readonly string[]>> = { history: ["depositShape", "depositsPer_mm2"] };
 
 function merge(base: TwinParameters, o: TwinOverrides): TwinParameters {
   const out = clone(base);
@@ -292,7 +305,8 @@ export function presetParameters(name: string, overrides: TwinOverrides = {}): T
   let p: TwinParameters;
   switch (name) {
     case "default":
-      p = clone(DEFAULT);
+      // 3 deposits in the 320 x 320 um field of view (0.1024 mm2): 29.296875 per mm2, exact in binary.
+      p = merge(DEFAULT, { history: { depositsPer_mm2: 3 / 0.1024 } });
       break;
     case "ci":
       p = merge(DEFAULT, {
@@ -371,6 +385,7 @@ export function validateParameters(p: TwinParameters): TwinParameters {
   checkRange("history.strandsPerDeposit", h.strandsPerDeposit, 1, 16);
   if (!Number.isInteger(h.strandsPerDeposit) || !Number.isInteger(h.depositCount))
     throw new ParameterError("deposit and strand counts must be integers", { field: "history.depositCount / strandsPerDeposit", got: `${h.depositCount} / ${h.strandsPerDeposit}` });
+  if (h.depositsPer_mm2 !== undefined) checkRange("history.depositsPer_mm2", h.depositsPer_mm2, 0, 1e4, "1/mm2", { lo: true });
   checkRange("history.mainDepositShare", h.mainDepositShare, 0, 1, "", { lo: true });
   if (h.depositCount === 1 && h.mainDepositShare !== 1)
     throw new ParameterError("with one deposit it takes all the deposit budget", { field: "history.mainDepositShare", expected: "1", got: String(h.mainDepositShare) });

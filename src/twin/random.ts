@@ -1,78 +1,8 @@
 /**
- * Deterministic randomness. Sequential draws (void and deposit placement) use a seeded generator; per-voxel
- * noise uses a counter-based hash of (seed, stream, voxel index), so a voxel's noise does not depend on how the
- * volume is cut into slabs, and any slab can be generated alone.
+ * The twin's spatial randomness on top of src/numerics/random.ts (whose generators and per-voxel hashes it uses):
+ * smooth value noise for deposit shapes and low-discrepancy per-column offsets for layer boundaries.
  */
-import { mulberry32Step } from "../util/random.js";
-
-/** 32-bit integer mix (the murmur3 finaliser). */
-export function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** Hash of up to four 32-bit words to a uniform 32-bit integer. */
-export function hash4(a: number, b: number, c = 0, d = 0): number {
-  let h = mix32((a ^ 0x9e3779b9) >>> 0);
-  h = mix32((h ^ Math.imul(b >>> 0, 0x27d4eb2f)) >>> 0);
-  h = mix32((h ^ Math.imul(c >>> 0, 0x165667b1)) >>> 0);
-  h = mix32((h ^ Math.imul(d >>> 0, 0x9e3779b1)) >>> 0);
-  return h;
-}
-
-/** Uniform in (0, 1) from a hash. */
-export function unitFromHash(h: number): number {
-  return (h + 0.5) / 4294967296;
-}
-
-/** Standard normal deviate for voxel `index` (may exceed 2^32) of noise stream `stream`. */
-export function gaussianAt(seed: number, stream: number, index: number): number {
-  const lo = index >>> 0;
-  const hi = Math.floor(index / 4294967296) >>> 0;
-  const u1 = unitFromHash(hash4(seed, stream, lo, hi));
-  const u2 = unitFromHash(hash4(seed ^ 0x5bd1e995, stream, lo, hi));
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
-/**
- * Two independent standard normal deviates for voxel `index` of stream `stream` (Box-Muller's cos and sin
- * branches), written to out[0] and out[1]: one hash pair serves both CT channels.
- */
-export function gaussianPairAt(seed: number, stream: number, index: number, out: Float64Array): void {
-  const lo = index >>> 0;
-  const hi = Math.floor(index / 4294967296) >>> 0;
-  const u1 = unitFromHash(hash4(seed, stream, lo, hi));
-  const u2 = unitFromHash(hash4(seed ^ 0x5bd1e995, stream, lo, hi));
-  const r = Math.sqrt(-2 * Math.log(u1));
-  out[0] = r * Math.cos(2 * Math.PI * u2);
-  out[1] = r * Math.sin(2 * Math.PI * u2);
-}
-
-/** Seeded sequential generator (mulberry32). */
-export class Rng {
-  private s: number;
-  constructor(seed: number, stream = 0) {
-    this.s = hash4(seed, stream, 0x1234567) >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    const [state, u] = mulberry32Step(this.s);
-    this.s = state;
-    return u;
-  }
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-  normal(): number {
-    const u1 = 1 - this.next();
-    const u2 = this.next();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  }
-}
+import { hash4 } from "../numerics/random.js";
 
 /**
  * Smooth value noise in [-1, 1] at a point given in lattice units (a lattice cell = the noise's correlation

@@ -8,9 +8,11 @@
  * (4 S per reacted Li3PS4, all to Li2S) and the same fraction x of P atoms in Li3P (1 P per Li3PS4), so
  * mu_S = (1-x) mu_Li3PS4 + x mu_Li2S and mu_P = (1-x) mu_Li3PS4 + x mu_Li3P. Self-absorption is ignored.
  */
-import { chargeState, FARADAY_C_mol, GLASS_MOL_PER_cm2_um } from "./history.js";
+import { FARADAY_C_PER_MOL } from "../numerics/constants.js";
+import { ParameterError } from "../util/errors.js";
+import { chargeState, GLASS_MOL_PER_cm2_um } from "./history.js";
 import { shortTime_h, type TwinParameters } from "./params.js";
-import { gaussianAt } from "./random.js";
+import { gaussianAt } from "../numerics/random.js";
 
 export type Edge = "S" | "P";
 
@@ -69,7 +71,7 @@ export function energyGrid(edge: Edge, step_eV: number): Float64Array {
 /** Normalised reference spectrum of `compound` at `edge` on the energy grid E_eV. */
 export function referenceSpectrum(edge: Edge, compound: string, E_eV: Float64Array): Float64Array {
   const m = REFERENCES[edge][compound];
-  if (!m) throw new Error(`no ${edge} K-edge reference for ${compound}`);
+  if (!m) throw new ParameterError(`no ${edge} K-edge reference for this compound`, { field: "compound", expected: Object.keys(REFERENCES[edge]).join(", "), got: compound });
   const out = new Float64Array(E_eV.length);
   for (let i = 0; i < E_eV.length; i++) {
     const e = E_eV[i]!;
@@ -87,7 +89,7 @@ export function referenceSpectrum(edge: Edge, compound: string, E_eV: Float64Arr
  */
 export function decompositionFraction(p: TwinParameters, time_h: number): number {
   const s = chargeState(p, time_h);
-  const nDec = (s.decomposition_mAh_cm2 * 3.6) / (8 * FARADAY_C_mol);
+  const nDec = (s.decomposition_mAh_cm2 * 3.6) / (8 * FARADAY_C_PER_MOL);
   const intact_um = Math.max(0, p.xas.probeDepth_um - s.interphase_um);
   const nIntact = intact_um * GLASS_MOL_PER_cm2_um;
   return nDec + nIntact > 0 ? nDec / (nDec + nIntact) : 0;

@@ -32,4 +32,29 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, options
   }
   closeSync(fd);
   renameSync(tmp, path);
+  if (options.fsync) fsyncDirectory(dir);
+}
+
+/**
+ * Flushes a directory's entries: after a rename, the new name is durable only once its directory is synced (a power
+ * loss may otherwise bring back the old file, or no file, even though the data blocks were flushed). Platforms that
+ * cannot open a directory for syncing (Windows: EISDIR/EPERM) have no such step to take.
+ */
+export function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EISDIR" || code === "EPERM" || code === "EACCES") return;
+    throw e;
+  }
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "EBADF") throw e; // file systems that do not sync directories
+  } finally {
+    closeSync(fd);
+  }
 }

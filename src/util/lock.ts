@@ -17,7 +17,8 @@ interface LockInfo {
   startedAt: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host still runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -59,7 +60,7 @@ export function acquireLock(resultsDir: string): () => void {
       } catch {
         holder = null; // a lock being written this instant, or garbage: treated as stale below only if unreadable twice
       }
-      if (holder && holder.host === me.host && !alive(holder.pid)) {
+      if (holder && holder.host === me.host && !processAlive(holder.pid)) {
         unlinkSync(p);
         continue;
       }

@@ -294,7 +294,7 @@ export function bitunshuffleInto(typesize: number, src: Uint8Array, s0: number, 
         const v = src[row + m]!;
         if (v === 0) continue;
         const e = d0 + 8 * m * typesize + j;
-        for (let k = 0; k < 8; k++) if (v & (1 << k)) dst[e + k * typesize] |= bit;
+        for (let k = 0; k < 8; k++) if (v & (1 << k)) dst[e + k * typesize] = (dst[e + k * typesize] ?? 0) | bit;
       }
     }
   dst.set(src.subarray(s0 + nbyte, s0 + blockBytes), d0 + nbyte);

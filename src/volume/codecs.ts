@@ -100,13 +100,27 @@ function halfTable(): Float32Array {
   return half;
 }
 
+/** 64-bit integers as float64, refusing (by chunk) a value float64 would round: |x| > 2^53. */
+function int64ToFloat64(b: Uint8Array, n: number, kind: "signed" | "unsigned", where?: ChunkLocation): Float64Array {
+  const ints = kind === "signed" ? new BigInt64Array(b.buffer, 0, n) : new BigUint64Array(b.buffer, 0, n);
+  const out = new Float64Array(n);
+  const limit = 2n ** 53n;
+  for (let i = 0; i < n; i++) {
+    const v = ints[i] ?? 0n;
+    if (v > limit || v < -limit)
+      throw new VolumeError("64-bit integer too large to read exactly", { ...where, field: "dtype", expected: "|values| <= 2^53 (64-bit integers are read as float64)", got: `${v} at element ${i}` });
+    out[i] = Number(v);
+  }
+  return out;
+}
+
 /**
  * Turns a decoded chunk of another tool's stored form (byte order, float16, Delta filter, Fortran order) into the
  * C-ordered little-endian elements of `dtype` that reads return. `bytes` holds `n * stored.bytesPerElement` bytes
  * and is not modified. Undone in the reverse order of numcodecs' encoding: filters see the chunk flattened in its
  * own (F or C) order.
  */
-export function unpackStored(bytes: Uint8Array, stored: StoredForm, dtype: DataType, littleEndian: boolean, chunkShape: readonly number[]): Uint8Array {
+export function unpackStored(bytes: Uint8Array, stored: StoredForm, dtype: DataType, littleEndian: boolean, chunkShape: readonly number[], where?: ChunkLocation): Uint8Array {
   const n = chunkShape.reduce((a, b) => a * b, 1);
   const sb = stored.bytesPerElement;
   // A private, aligned copy: the input may be a view of a reused buffer at any offset (and a Node Buffer, whose
@@ -121,6 +135,8 @@ export function unpackStored(bytes: Uint8Array, stored: StoredForm, dtype: DataT
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = table[h[i]!]!;
     values = f;
+  } else if (stored.int64) {
+    values = int64ToFloat64(b, n, stored.int64, where);
   } else if (stored.delta) {
     const enc = viewAs(stored.delta.astype, b.buffer, 0, n);
     const dec = typedArrayFor(dtype, n);

@@ -19,8 +19,8 @@ import type { ZarrArray } from "./array.js";
 
 /** File inside the label image's folder; present only while the label image is complete. */
 export const COMPLETION_FILE = "ssb-ct-complete.json";
-/** Level-0 attributes that declare a tracked label image's job: the segmenter's and the twin's. */
-export const JOB_ATTRS = ["ssb-ct-segment", "ssb-ct-twin"] as const;
+/** Level-0 attributes that declare a tracked label image's job: the segmenter's, the twin's, and sparse / imported annotations (segment/sparse-labels.ts). */
+export const JOB_ATTRS = ["ssb-ct-segment", "ssb-ct-twin", "ssb-ct-labels"] as const;
 
 /** What labels were computed from: cheap to take (a listing, no content read), so it is checked on every read. */
 export interface ImageIdentity {

@@ -141,31 +141,34 @@ function v2Codec(path: string, c: unknown, typesize: number): CodecSpec {
   }
 }
 
-const V2_DTYPE_LIST = "|b1 |u1 |i1 <u2 <i2 <u4 <i4 <f2 <f4 <f8 (or big-endian >)";
+const V2_DTYPE_LIST = "|b1 |u1 |i1 <u2 <i2 <u4 <i4 <i8 <u8 <f2 <f4 <f8 (or big-endian >)";
 
 /**
- * A numpy type string of a v2 array: bool reads as uint8 (numpy stores it as one byte, 0 or 1), float16 as float32.
- * 64-bit integers are refused: reads return number-valued typed arrays (NdArray, fill values, copyBox, pyramids and
- * every analysis take numbers), so a BigInt64Array could not be carried through, and float64 would silently round
- * values beyond 2^53.
+ * A numpy type string of a v2 array: bool reads as uint8 (numpy stores it as one byte, 0 or 1), float16 as float32,
+ * 64-bit integers as float64 (reads return number-valued typed arrays that every analysis takes; values beyond 2^53
+ * are refused per chunk when read, never rounded).
  */
-function v2Dtype(path: string, field: string, s: string): { dtype: DataType; bool: boolean; float16: boolean } {
+function v2Dtype(path: string, field: string, s: string): { dtype: DataType; bool: boolean; float16: boolean; int64?: "signed" | "unsigned" } {
   const order = s[0];
   const code = s.slice(1);
   if (order !== "<" && order !== ">" && order !== "|" && order !== "=") fail(path, field, V2_DTYPE_LIST, s);
   if (code === "b1") return { dtype: "uint8", bool: true, float16: false };
   if (code === "f2") return { dtype: "float32", bool: false, float16: true };
-  if (code === "i8" || code === "u8")
-    throw new VolumeError("64-bit integer arrays are not supported", {
-      path,
-      field,
-      expected: `${V2_DTYPE_LIST}; reads return number-valued typed arrays, which cannot hold every 64-bit integer (BigInt64Array is not part of the read API)`,
-      got: JSON.stringify(s),
-    });
+  if (code === "i8" || code === "u8") return { dtype: "float64", bool: false, float16: false, int64: code === "i8" ? "signed" : "unsigned" };
   const dtype = V2_DTYPES[code];
   if (!dtype) fail(path, field, V2_DTYPE_LIST, s);
   return { dtype, bool: false, float16: false };
 }
+
+/** A fill value of a 64-bit integer array: an integer that float64 holds exactly (|x| <= 2^53). */
+function int64Fill(path: string, v: unknown, kind: "signed" | "unsigned"): number {
+  if (v === null || v === undefined) return 0;
+  const lo = kind === "signed" ? -MAX_EXACT_INT : 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > MAX_EXACT_INT)
+    fail(path, "fill_value", `an integer in [${lo}, 2^53] (64-bit integers are read as float64)`, v);
+  return v;
+}
+const MAX_EXACT_INT = Number.MAX_SAFE_INTEGER + 1;
 
 /** The numcodecs Delta filter (the only filter read): `dtype` must be the array's, `astype` a type we read. */
 function deltaFilter(path: string, filters: unknown, arrayDtype: string, dtype: DataType, float16: boolean): { astype: DataType } {
@@ -180,7 +183,7 @@ function deltaFilter(path: string, filters: unknown, arrayDtype: string, dtype: 
   const astypeCode = (f.astype ?? f.dtype) as unknown;
   if (typeof astypeCode !== "string") return fail(path, "filters[0].astype", "a numpy type string", astypeCode);
   const as = v2Dtype(path, "filters[0].astype", astypeCode);
-  if (as.bool || as.float16) fail(path, "filters[0].astype", "|u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8", astypeCode);
+  if (as.bool || as.float16 || as.int64) fail(path, "filters[0].astype", "|u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8", astypeCode);
   const bpe = BYTES_PER_ELEMENT[as.dtype];
   // Stored values are byte-swapped with the array's byte order before the sum is undone.
   if (bpe > 1 && arrayDtype[0] !== "|" && astypeCode[0] !== arrayDtype[0]) fail(path, "filters[0].astype", `the byte order of ${arrayDtype}`, astypeCode);
@@ -195,12 +198,14 @@ export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMe
   const chunks = intArray(path, "chunks", m.chunks);
   if (chunks.length !== shape.length || chunks.some((c) => c < 1)) fail(path, "chunks", `${shape.length} positive integers`, m.chunks);
   if (typeof m.dtype !== "string") fail(path, "dtype", "a numpy type string such as <u2", m.dtype);
-  const { dtype, bool, float16 } = v2Dtype(path, "dtype", m.dtype);
+  const { dtype, bool, float16, int64 } = v2Dtype(path, "dtype", m.dtype);
   const stored: StoredForm = { bytesPerElement: float16 ? 2 : BYTES_PER_ELEMENT[dtype] };
   if (float16) stored.float16 = true;
+  if (int64) stored.int64 = int64;
   if (m.order === "F") stored.fortran = true;
   else if (m.order !== undefined && m.order !== "C") fail(path, "order", '"C" or "F"', m.order);
   if (m.filters !== undefined && m.filters !== null && !(Array.isArray(m.filters) && m.filters.length === 0)) {
+    if (int64) fail(path, "filters", "no filter on a 64-bit integer array", m.filters);
     stored.delta = deltaFilter(path, m.filters, m.dtype, dtype, float16);
     stored.bytesPerElement = BYTES_PER_ELEMENT[stored.delta.astype];
   }
@@ -214,9 +219,9 @@ export function parseV2(path: string, zarray: unknown, zattrs: unknown): ArrayMe
     chunks,
     dtype,
     littleEndian: m.dtype[0] !== ">",
-    fillValue: fillNumber(path, m.fill_value, dtype, bool),
+    fillValue: int64 ? int64Fill(path, m.fill_value, int64) : fillNumber(path, m.fill_value, dtype, bool),
     codec: v2Codec(path, m.compressor, stored.bytesPerElement),
-    stored: float16 || stored.fortran || stored.delta ? stored : undefined,
+    stored: float16 || int64 || stored.fortran || stored.delta ? stored : undefined,
     separator: sep,
     keyPrefix: "",
     dimensionNames: Array.isArray(dimNames) ? (dimNames as string[]) : undefined,
@@ -234,8 +239,9 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
   if (!grid || grid.name !== "regular") fail(path, "chunk_grid.name", "regular", grid?.name);
   const chunks = intArray(path, "chunk_grid.configuration.chunk_shape", grid.configuration?.chunk_shape);
   if (chunks.length !== shape.length || chunks.some((c) => c < 1)) fail(path, "chunk_grid.configuration.chunk_shape", `${shape.length} positive integers`, chunks);
-  const dtype = m.data_type as DataType;
-  if (!V3_DTYPES.has(dtype)) fail(path, "data_type", [...V3_DTYPES].join(", "), m.data_type);
+  const int64 = m.data_type === "int64" ? "signed" : m.data_type === "uint64" ? "unsigned" : undefined;
+  const dtype = (int64 ? "float64" : m.data_type) as DataType;
+  if (!V3_DTYPES.has(dtype)) fail(path, "data_type", [...V3_DTYPES, "int64", "uint64"].join(", "), m.data_type);
   const enc = (m.chunk_key_encoding ?? { name: "default" }) as { name?: string; configuration?: { separator?: string } };
   let separator: "." | "/";
   let keyPrefix: string;
@@ -284,6 +290,8 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
     }
   }
   if (compressors > 1) foreign = true;
+  // zarrita would hand back BigInt64Arrays, which the read API does not carry.
+  if (int64 && foreign) fail(path, "data_type", "int64/uint64 only with bytes, blosc, zstd, gzip and crc32c codecs (not sharded or transposed)", m.data_type);
   const attributes = (m.attributes ?? {}) as Record<string, unknown>;
   return {
     zarrFormat: 3,
@@ -291,8 +299,9 @@ export function parseV3(path: string, json: unknown): ArrayMeta {
     chunks,
     dtype,
     littleEndian,
-    fillValue: fillNumber(path, m.fill_value, dtype),
+    fillValue: int64 ? int64Fill(path, m.fill_value, int64) : fillNumber(path, m.fill_value, dtype),
     codec,
+    stored: int64 ? { bytesPerElement: 8, int64 } : undefined,
     separator,
     keyPrefix,
     dimensionNames: Array.isArray(m.dimension_names) ? (m.dimension_names as string[]) : undefined,

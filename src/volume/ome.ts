@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { readJsonIfExists, ZarrArray, type ChunkCache } from "./array.js";
+import { fetchGroupAttrs, isRemote, storeJoin } from "./store-http.js";
 import { assertLabelsReadable, labelStatus, type LabelStatus } from "./completion.js";
 import { checkDatasetFolder, writeErrorOf } from "./output-folder.js";
 import type { Block, CodecSpec, DataType, NdArray, Selection } from "./types.js";
@@ -420,6 +421,19 @@ export class OmeImage extends MultiscaleVolume {
     return this.ranges.map((r) => (r ? [r[0], r[1]] : null));
   }
 
+  /**
+   * Sets the channel ranges to ones computed elsewhere and writes the attributes once: for writers whose chunks
+   * went through the arrays (worker threads, shards of one job), where a per-block read-modify-write of the group
+   * attributes would race and would differ between shards.
+   */
+  recordDataRanges(ranges: readonly ChannelRange[]): void {
+    this.channels.forEach((_, i) => {
+      const r = ranges[i] ?? null;
+      this.ranges[i] = r ? [r[0], r[1]] : null;
+    });
+    this.writeAttrs(this.levels);
+  }
+
   private writeAttrs(levels: number): void {
     writeGroup(this.path, this.version === "0.5" ? 3 : 2, imageAttrs(this.version, this.name, levels, this.timePointsH, this.voxelSizeUm, this.channels, this.experiment, this.dtype, this.ranges));
   }
@@ -521,7 +535,7 @@ export class OmeImage extends MultiscaleVolume {
   }
 
   static async open(path: string, options: OpenOptions = {}): Promise<OmeImage> {
-    const { attrs, file } = readGroupAttrs(path);
+    const { attrs, file } = isRemote(path) ? await fetchGroupAttrs(path) : readGroupAttrs(path);
     const { ome, version } = omeBlock(attrs);
     const list = ome.multiscales as Multiscale[] | undefined;
     if (!Array.isArray(list) || !list.length)
@@ -565,10 +579,16 @@ export class OmeImage extends MultiscaleVolume {
   }
 
   private labelsPath(): string {
-    return join(this.path, "labels");
+    return storeJoin(this.path, "labels");
   }
 
   async labelNames(): Promise<string[]> {
+    if (isRemote(this.path)) {
+      // A server cannot list folders: the labels group's own list is all there is.
+      const group = await fetchGroupAttrs(this.labelsPath()).catch(() => null);
+      const listed = group ? omeBlock(group.attrs).ome.labels : undefined;
+      return Array.isArray(listed) ? (listed as string[]) : [];
+    }
     if (!existsSync(this.labelsPath())) return [];
     const { attrs } = readGroupAttrs(this.labelsPath());
     const { ome } = omeBlock(attrs);
@@ -630,7 +650,7 @@ export class OmeImage extends MultiscaleVolume {
    * results check `status()` / `assertReadable()`, as the analysis does.
    */
   async openLabels(name: string): Promise<LabelImage> {
-    const lp = join(this.labelsPath(), name);
+    const lp = storeJoin(this.labelsPath(), name);
     if (!(await this.labelNames()).includes(name))
       throw new VolumeError("no such label image", { path: lp, expected: (await this.labelNames()).join(", ") || "(no labels)", got: name });
     return LabelImage.openAt(lp, this.timePointsH, { ...this.openOptions, source: this });
@@ -660,7 +680,7 @@ export class LabelImage extends MultiscaleVolume {
   }
 
   static async openAt(path: string, timePointsH?: number[], options: OpenOptions & { source?: OmeImage } = {}): Promise<LabelImage> {
-    const { attrs, file } = readGroupAttrs(path);
+    const { attrs, file } = isRemote(path) ? await fetchGroupAttrs(path) : readGroupAttrs(path);
     const { ome, version } = omeBlock(attrs);
     const ms = (ome.multiscales as Multiscale[] | undefined)?.[0];
     if (!ms) throw new VolumeError("label image has no multiscales", { path: file, field: "multiscales" });
@@ -729,7 +749,7 @@ async function openLevels(path: string, file: string, ms: Multiscale): Promise<{
   for (const [k, ds] of ms.datasets.entries()) {
     if (typeof ds?.path !== "string" || !isLocalName(ds.path))
       throw new VolumeError("OME-Zarr dataset path is not a folder of this store", { path: file, field: `multiscales[0].datasets[${k}].path`, expected: "a relative folder name such as 0", got: JSON.stringify(ds?.path) });
-    levelArrays.push(await ZarrArray.open(join(path, ds.path)));
+    levelArrays.push(await ZarrArray.open(storeJoin(path, ds.path)));
   }
   const a0 = levelArrays[0]!;
   if (a0.ndim !== ms.axes.length)

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { VolumeError } from "../util/errors.js";
 import { createProgress, type ProgressOptions } from "../util/progress.js";
 import { ZarrArray } from "./array.js";
-import { typedArrayFor, type DataType, type NdArray, type TypedArray } from "./types.js";
+import { typedArrayFor, type DataType, type NdArray } from "./types.js";
+import { defaultThreads, runTasks } from "../parallel/pool.js";
+import { pyramidChunk, type PyramidInit } from "./pyramid-task.js";
 
 export interface PyramidSource {
   readonly path: string;
@@ -83,7 +85,7 @@ export function downsampleMode(src: NdArray, dtype: DataType): NdArray {
  */
 export async function buildPyramid(
   source: PyramidSource,
-  options: { levels: number; method: "mean" | "mode"; progress?: ProgressOptions },
+  options: { levels: number; method: "mean" | "mode"; progress?: ProgressOptions; /** Worker threads (0 or 1: this thread; default one per core); same bytes for any count. */ threads?: number },
 ): Promise<void> {
   const { levels, method } = options;
   if (!Number.isInteger(levels) || levels < 1) throw new VolumeError("levels must be a positive integer", { path: source.path, field: "levels", got: String(levels) });
@@ -111,22 +113,16 @@ export async function buildPyramid(
       dimensionNames: ["t", "c", "z", "y", "x"],
       overwrite: true,
     });
-    for (const coords of arr.chunksOverlapping(arr.fullSelection())) {
-      // Each output chunk is computed from twice its extent in the finer level.
-      const core = coords.map((c, i) => [c * arr.chunks[i]!, Math.min((c + 1) * arr.chunks[i]!, shape[i]!)] as [number, number]);
-      const [t, c] = [core[0]![0], core[1]![0]];
-      const src = await prev.read([
-        [t, t + 1],
-        [c, c + 1],
-        ...core.slice(2).map(([a, b], i) => [2 * a, Math.min(2 * b, prev.shape[i + 2]!)] as [number, number]),
-      ]);
-      const d = down({ data: src.data, shape: src.shape.slice(2) }, base.dtype);
-      await arr.write(
-        core.map(([a]) => a),
-        { data: d.data as TypedArray, shape: [1, 1, ...d.shape] },
-      );
-      progress.tick();
-    }
+    // Chunks of one level are independent (each reads only the finer level): spread over worker threads.
+    const tasks = arr.chunksOverlapping(arr.fullSelection());
+    const threads = options.threads ?? defaultThreads();
+    if (threads > 1 && tasks.length > 1)
+      await runTasks<PyramidInit, number[], null>("pyramid", { src: prev.path, dst: arr.path, method }, tasks, () => progress.tick(), { threads });
+    else
+      for (const coords of tasks) {
+        await pyramidChunk(prev, arr, coords, down);
+        progress.tick();
+      }
     prev = arr;
   }
   progress.finish();

@@ -111,31 +111,33 @@ export function shouldUsePool(tasks: number, chunkBytes: number): boolean {
 }
 
 /**
- * Decodes all tasks into `buffer` (output at byte 0, worker scratch slots after `outBytes`) using the pool.
- * Returns false when no pool could be started, so the caller reads on its own thread.
+ * Decodes all chunk groups into `buffer` (output at job.outOffset, one scratch slot of `slotBytes` per worker from
+ * byte `scratch` on) using the pool. Returns false when no pool could be started, so the caller reads on its own
+ * thread.
  */
-export async function readParallel(job: ChunkJob, tasks: ChunkTask[], buffer: SharedArrayBuffer, outBytes: number, chunkBytes: number): Promise<boolean> {
+export async function readParallel(job: ChunkJob, groups: ChunkTask[][], buffer: SharedArrayBuffer, scratch: number, slotBytes: number): Promise<boolean> {
   const pool = start();
   if (!pool) return false;
-  // Hand out small batches so a worker that draws cheap (missing or small) chunks takes more.
-  const batch = Math.max(1, Math.ceil(tasks.length / (pool.length * 4)));
+  // Hand out small batches so a worker that draws cheap (missing or small) chunks takes more; each message costs
+  // a structured clone of its tasks, so not one group at a time.
+  const batch = Math.max(1, Math.ceil(groups.length / (pool.length * 4)));
   let next = 0;
   await Promise.all(
     pool.map(async (slot, i) => {
-      const scratch = outBytes + i * chunkBytes;
-      while (next < tasks.length) {
-        const mine = tasks.slice(next, next + batch);
+      const mine = scratch + i * slotBytes;
+      while (next < groups.length) {
+        const part = groups.slice(next, next + batch);
         next += batch;
-        await run(slot, { job, tasks: mine, buffer, scratch });
+        await run(slot, { job, groups: part, buffer, scratch: mine });
       }
     }),
   );
   return true;
 }
 
-/** Scratch bytes to allocate after the output for a pooled read. */
-export function scratchBytes(chunkBytes: number): number {
-  return Math.max(1, poolSize()) * chunkBytes;
+/** Scratch bytes to allocate after the output for a pooled read with slots of `slotBytes`. */
+export function scratchBytes(slotBytes: number): number {
+  return Math.max(1, poolSize()) * slotBytes;
 }
 
 /** Stops the workers (tests and benchmarks call this to compare thread counts). */

@@ -1,16 +1,18 @@
 /**
- * Read worker: decodes its share of a region read's chunks straight into the shared output buffer.
- * Each worker owns one chunk-sized scratch slot at the end of that buffer.
+ * Read worker: decodes its share of a region read's chunk groups straight into the shared output buffer.
+ * Each worker owns one scratch slot (room for one group of decoded chunks) after the output in that buffer.
  */
 import { parentPort } from "node:worker_threads";
-import { readChunkInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
+import { readGroupInto, type ChunkJob, type ChunkTask } from "./chunk-read.js";
 import { SsbCtError, type ErrorDetails } from "../util/errors.js";
 
 export interface WorkerRequest {
   id: number;
   job: ChunkJob;
-  tasks: ChunkTask[];
+  /** Groups of neighbouring chunks along the last axis (groupAlongLastAxis). */
+  groups: ChunkTask[][];
   buffer: SharedArrayBuffer;
+  /** Byte offset of this worker's scratch slot in `buffer`. */
   scratch: number;
 }
 
@@ -22,7 +24,7 @@ export interface WorkerReply {
 parentPort?.on("message", async (msg: WorkerRequest) => {
   const buf = new Uint8Array(msg.buffer);
   try {
-    for (const t of msg.tasks) await readChunkInto(msg.job, t, buf, msg.scratch);
+    for (const g of msg.groups) await readGroupInto(msg.job, g, buf, msg.scratch);
     parentPort!.postMessage({ id: msg.id } satisfies WorkerReply);
   } catch (e) {
     const err = e as Error;

@@ -56,14 +56,19 @@ export interface StoredForm {
   float16?: boolean;
   /** Chunks are stored in Fortran order (first axis fastest); reads transpose them into C order. */
   fortran?: boolean;
+  /**
+   * 64-bit integers (numpy <i8/<u8, zarr v3 int64/uint64: what scikit-image's and napari's label arrays hold), read as
+   * float64: exact up to 2^53, and a chunk holding a value beyond that is refused by name rather than rounded.
+   */
+  int64?: "signed" | "unsigned";
   /** numcodecs Delta filter: stored values (of `astype`) are differences, undone by a cumulative sum in the dtype. */
   delta?: { astype: DataType };
 }
 
-export interface ArraySpec {
+export interface ArraySpec<D extends DataType = DataType> {
   shape: number[];
   chunks: number[];
-  dtype: DataType;
+  dtype: D;
   /** Default: blosc lz4 with byte shuffle (zarr-python's default). */
   codec?: CodecSpec;
   /** 2 (default: the widest reader support) or 3. */

@@ -16,7 +16,7 @@
  * are fitted with a warning in the result.
  */
 import { ParameterError } from "../util/errors.js";
-import { nnls, spdInverse, lstsq, symmetricEigen } from "../electrochem/linalg.js";
+import { nnls, spdInverse, lstsq, symmetricEigen } from "../numerics/linalg.js";
 import { checkEnergyGrid } from "./normalize.js";
 
 export interface XasStandard {
@@ -178,12 +178,12 @@ const COLLINEAR_WARNING_EIGENVALUE = 1e-3;
 function checkStandardsIndependent(a: Float64Array, m: number, k: number, names: readonly string[], sumToOne: boolean): string[] {
   if (k < 2) return [];
   const g = new Float64Array(k * k);
-  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] += a[i * k + p]! * a[i * k + q]!;
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] = (g[p * k + q] ?? 0) + (a[i * k + p]! * a[i * k + q]!);
   if (sumToOne) {
     // The constraint row weighs like an average standard, so neither it nor the spectra dominate the test.
     let mean = 0;
     for (let p = 0; p < k; p++) mean += g[p * k + p]! / k;
-    for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] += mean;
+    for (let p = 0; p < k; p++) for (let q = p; q < k; q++) g[p * k + q] = (g[p * k + q] ?? 0) + mean;
   }
   for (let p = 0; p < k; p++) for (let q = 0; q < p; q++) g[p * k + q] = g[q * k + p]!;
   const d = Float64Array.from({ length: k }, (_, p) => 1 / Math.sqrt(Math.max(g[p * k + p]!, 1e-300)));
@@ -345,7 +345,7 @@ export function linearCombinationFit(
   if (kf > 0) {
     const ata = new Float64Array(kf * kf);
     for (let i = 0; i < m; i++) {
-      for (let p = 0; p < kf; p++) for (let q = 0; q < kf; q++) ata[p * kf + q] += a[i * k + freeIdx[p]!]! * a[i * k + freeIdx[q]!]!;
+      for (let p = 0; p < kf; p++) for (let q = 0; q < kf; q++) ata[p * kf + q] = (ata[p * kf + q] ?? 0) + (a[i * k + freeIdx[p]!]! * a[i * k + freeIdx[q]!]!);
     }
     const inv = spdInverse(ata, kf);
     if (inv) {
@@ -355,10 +355,10 @@ export function linearCombinationFit(
         const c1 = new Float64Array(kf);
         let s = 0;
         for (let p = 0; p < kf; p++) {
-          for (let q = 0; q < kf; q++) c1[p] += cov[p * kf + q]!;
+          for (let q = 0; q < kf; q++) c1[p] = (c1[p] ?? 0) + cov[p * kf + q]!;
           s += c1[p]!;
         }
-        for (let p = 0; p < kf; p++) for (let q = 0; q < kf; q++) cov[p * kf + q] -= (c1[p]! * c1[q]!) / s;
+        for (let p = 0; p < kf; p++) for (let q = 0; q < kf; q++) cov[p * kf + q] = (cov[p * kf + q] ?? 0) - ((c1[p]! * c1[q]!) / s);
       } else if (sumToOne && kf === 1) {
         cov[0] = 0;
       }

@@ -19,7 +19,7 @@
  * result would then claim an E0 the user never chose).
  */
 import { ParameterError } from "../util/errors.js";
-import { lstsq } from "../electrochem/linalg.js";
+import { lstsq } from "../numerics/linalg.js";
 
 export interface PreEdgeOptions {
   e0_eV?: number;

@@ -3,7 +3,8 @@
  * 3.2 h, is 12.4 um) and result tables against an independent CSV parse.
  */
 import { describe, expect, it } from "vitest";
-import { faradayThickness_um, faradayVolume_um3, LI_UM_PER_MAH_CM2, sizeDistribution, toCsv, tableRows } from "../../src/analysis/index.js";
+import { faradayThickness_um, faradayVolume_um3, sizeDistribution, toCsv, tableRows } from "../../src/analysis/index.js";
+import { LI_UM_PER_MAH_CM2 } from "../../src/numerics/index.js";
 import { ParameterError } from "../../src/util/errors.js";
 
 describe("Faraday's law", () => {

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LI_UM_PER_MAH_CM2 } from "../../src/numerics/index.js";
 import {
   analyseOperando,
-  LI_UM_PER_MAH_CM2,
   labelImageComponents,
   operandoTables,
   toCsv,

@@ -157,9 +157,9 @@ describe("analytic Jacobian", () => {
     for (let j = 0; j < k; j++) {
       const h = Math.abs(p[j]!) * 1e-6;
       const pp = Float64Array.from(p);
-      pp[j] += h;
+      pp[j] = (pp[j] ?? 0) + h;
       ev.evaluate(pp, pr, pi);
-      pp[j] -= 2 * h;
+      pp[j] = (pp[j] ?? 0) - (2 * h);
       ev.evaluate(pp, mr, mi);
       for (let i = 0; i < n; i++) {
         const fdr = (pr[i]! - mr[i]!) / (2 * h);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { circuitImpedance, fitCircuit, parseCircuit, type ImpedanceSpectrum } from "../../src/electrochem/index.js";
-import { gaussian, seededRandom } from "../../src/electrochem/linalg.js";
+import { gaussian, seededRandom } from "../../src/numerics/index.js";
 
 const F = Float64Array.from({ length: 41 }, (_, i) => 1e7 * Math.pow(10, -i / 6)); // 10 MHz .. 1 Hz
 

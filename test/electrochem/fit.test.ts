@@ -3,10 +3,11 @@ import {
   circuitImpedance,
   effectiveCapacitance,
   fitCircuit,
+  linKK,
   parseCircuit,
   type ImpedanceSpectrum,
 } from "../../src/electrochem/index.js";
-import { gaussian, seededRandom } from "../../src/electrochem/linalg.js";
+import { gaussian, seededRandom } from "../../src/numerics/index.js";
 import { ConvergenceError, FileFormatError, ParameterError } from "../../src/util/errors.js";
 
 // The paper's two-arc cell (Fig. S6 / Table S1): bulk R0, interface R_int with C ~ 0.01 uF, charge transfer
@@ -205,5 +206,21 @@ describe("bad input and non-convergence", () => {
     // the identifiable parameters keep finite errors, and R0 + R9 is the series resistance
     expect(Number.isFinite(r.stdErr.R2!)).toBe(true);
     expect(Math.abs(r.params.R0! + r.params.R9! - TRUTH.R0)).toBeLessThan(3);
+  });
+});
+
+describe("residuals", () => {
+  it("fit and Lin-KK report the same definition, data minus model over |Z| (increasing-frequency input too)", () => {
+    const s = noisySpectrum(TRUTH, 0.01, 31);
+    const up: ImpedanceSpectrum = { freq_Hz: s.freq_Hz.slice().reverse(), re_ohm: s.re_ohm.slice().reverse(), im_ohm: s.im_ohm.slice().reverse() };
+    for (const r of [fitCircuit(CIRCUIT, up, { starts: 2 }), linKK(up)]) {
+      // both return decreasing frequency: compare with the data in that order
+      r.freq_Hz.forEach((f, i) => {
+        expect(f).toBe(s.freq_Hz[i]);
+        const mod = Math.hypot(s.re_ohm[i]!, s.im_ohm[i]!);
+        expect(r.residuals.re[i]).toBeCloseTo((s.re_ohm[i]! - r.fit.re_ohm[i]!) / mod, 14);
+        expect(r.residuals.im[i]).toBeCloseTo((s.im_ohm[i]! - r.fit.im_ohm[i]!) / mod, 14);
+      });
+    }
   });
 });

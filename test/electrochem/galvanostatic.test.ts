@@ -3,13 +3,12 @@ import {
   cumulativeCapacity,
   detectShortCircuit,
   galvanostaticFromTable,
-  LI_UM_PER_MAH_CM2,
   parseMpt,
   polarisationAt,
   screeningSummary,
   type GalvanostaticRecord,
 } from "../../src/electrochem/index.js";
-import { gaussian, seededRandom } from "../../src/electrochem/linalg.js";
+import { gaussian, LI_UM_PER_MAH_CM2, seededRandom } from "../../src/numerics/index.js";
 import { ParameterError } from "../../src/util/errors.js";
 
 /** Park et al. Fig. 2a: 0.8 mA/cm2, polarisation easing from ~0.12 V, short after 3.2 h. */
@@ -60,7 +59,7 @@ describe("short-circuit detection", () => {
     const rec = run("none");
     const t = Array.from(rec.time_s);
     const k = t.findIndex((x) => x >= 2 * 3600);
-    for (let i = k; i < t.length; i++) t[i] += 3600;
+    for (let i = k; i < t.length; i++) t[i] = (t[i] ?? 0) + 3600;
     const r = detectShortCircuit({ ...rec, time_s: t });
     expect(r.mode).toBe("loss-of-signal");
     expect(r.failureTime_s).toBe(t[k - 1]);

@@ -9,7 +9,7 @@ import {
   parseCircuit,
   type ImpedanceSpectrum,
 } from "../../src/electrochem/index.js";
-import { gaussian, seededRandom } from "../../src/electrochem/linalg.js";
+import { gaussian, seededRandom } from "../../src/numerics/index.js";
 import { ParameterError } from "../../src/util/errors.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 

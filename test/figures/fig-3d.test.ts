@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fig1a, fig1aInputs, fig2b, fig2bInputs, readLabelVolume, type Fig1aInput, type Fig2bInput } from "../../src/figures/fig-3d.js";
 import { CLASS_COLOURS, FIGURE_IDS, type PlotlyTrace } from "../../src/figures/figure.js";
 import { edgeReport, meshBounds, type SurfaceMesh } from "../../src/figures/mesh.js";
-import { generateTwin, presetParameters, type TwinManifest } from "../../src/twin/index.js";
+import { generateTwin, Material, presetParameters, type TwinManifest } from "../../src/twin/index.js";
 import { ParameterError } from "../../src/util/errors.js";
 import { buildPyramid, OmeImage } from "../../src/volume/index.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -64,8 +64,8 @@ describe("Fig. 1a inputs (pristine voids)", () => {
   it("the void surface is closed and spans exactly the depths of the true void voxels", async () => {
     const h = manifest.voxel_um;
     expectClosed(in1.voids);
-    const truth = await materialVoxels(0, [0]);
-    expect(truth.count).toBe(manifest.timePoints[0]!.materialVoxels[0]);
+    const truth = await materialVoxels(0, [Material.void]);
+    expect(truth.count).toBe(manifest.timePoints[0]!.materialVoxels[Material.void]);
     // At the mask's 1/2 level the extreme vertices lie on the outer voxel faces: z from zMin h to (zMax + 1) h.
     const b = meshBounds(in1.voids)!;
     expect(b.min[2]).toBeCloseTo(truth.zMin * h - manifest.interface_um, 4);

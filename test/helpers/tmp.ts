@@ -11,4 +11,4 @@ export function tempDir(prefix = "ssb-ct-"): string {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32) for test data. */
-export { seededRandom as rng } from "../../src/util/random.js";
+export { seededRandom as rng } from "../../src/numerics/index.js";

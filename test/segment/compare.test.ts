@@ -140,7 +140,7 @@ describe.skipIf(!shipped)("Fig. 2c figures from a store and from a comparison", 
 
   it("draws the scores as mean bars with sample-sd error bars, per variant", async () => {
     const { fig2cScores } = await import("../../src/figures/fig2c.js");
-    const r = await compareSegmenters({ seeds: [301, 302], variants: ["needles", "void-filling"], nyx: [48, 48], root, progress: false });
+    const r = await compareSegmenters({ seeds: [301, 302], variants: ["needles", "void-filling"], nyx: [64, 64], root, progress: false });
     const fig = fig2cScores(r);
     const bars = fig.data.filter((t) => t.type === "bar");
     expect(bars.length).toBe(2 * 4 * 2); // variants x methods x (Dice, confusion)

@@ -8,7 +8,7 @@ import { createSegmentModel } from "../../src/segment/model-io.js";
 import { createOnnxEngine, createTfjsEngine } from "../../src/segment/engines.js";
 import { namedWeights } from "../../src/segment/unet.js";
 import { exportOnnx, permuteAxes } from "../../src/segment/onnx-export.js";
-import { Rng } from "../../src/segment/rng.js";
+import { Xoshiro128StarStar } from "../../src/numerics/index.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 import { TORCH_UNET_PY, writePeerModel } from "./torch-peer.js";
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 
 function randomInput(n: number, seed: number): Float32Array {
-  const r = new Rng(seed);
+  const r = new Xoshiro128StarStar(seed);
   return Float32Array.from({ length: n }, () => r.normal());
 }
 

@@ -1,21 +1,24 @@
 /**
- * The fast cpu kernels against TF.js's stock kernels (switched off in the same process) and against a direct
+ * The portable JS tier of our cpu kernels (the native tier is switched off here; test/segment/native-kernels.test.ts
+ * covers it) against TF.js's stock kernels (switched off in the same process) and against a direct
  * sum written out here: forward conv, both gradients through tf.grads, and SplitV, for shapes with odd sizes,
  * channel counts that are not multiples of 4, kernel 1 and 3, and batch 2.
  */
-import { describe, expect, it, beforeAll, afterEach } from "vitest";
+import { describe, expect, it, beforeAll, afterAll, afterEach } from "vitest";
 import { tf, initTf } from "../../src/segment/tf.js";
-import { fastKernelCalls, setFastKernels } from "../../src/segment/fast-kernels.js";
-import { Rng } from "../../src/segment/rng.js";
+import { fastKernelCalls, setFastKernels, setNativeKernels } from "../../src/segment/fast-kernels.js";
+import { Xoshiro128StarStar } from "../../src/numerics/index.js";
 
 beforeAll(async () => {
   process.env.SSB_CT_QUIET_BACKEND = "1";
   await initTf();
+  setNativeKernels(false);
 });
 afterEach(() => setFastKernels(true));
+afterAll(() => setNativeKernels(true));
 
 function random(shape: number[], seed: number): tf.Tensor {
-  const r = new Rng(seed);
+  const r = new Xoshiro128StarStar(seed);
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape);
 }
 

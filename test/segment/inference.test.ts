@@ -10,7 +10,7 @@ import { createSegmentModel, type SegmentModel } from "../../src/segment/model-i
 import { createOnnxEngine, type SegmentEngine } from "../../src/segment/engines.js";
 import { segmentImage } from "../../src/segment/infer.js";
 import { gaussianImportance, windowGrid, windowStarts } from "../../src/segment/sliding-window.js";
-import { syntheticVolume } from "../../src/segment/synthetic.js";
+import { syntheticVolume } from "../helpers/synthetic.js";
 import { predictVolume, volumeConfusion } from "../../src/segment/predict-volume.js";
 import { toTrainingVolume } from "../../src/segment/data.js";
 
@@ -105,18 +105,18 @@ describe("sliding-window segmentation into labels/", () => {
     expect(stats.chunksWritten).toBe(3 * 3 * 3 * 2);
     const lab = await img.openLabels("unet");
     expect(lab.classes.map((c) => c.name)).toEqual(["electrolyte", "void", "lithium"]);
-    const probArr = await ZarrArray.open(join(lab.path, "probabilities"));
-    const entArr = await ZarrArray.open(join(lab.path, "entropy"));
+    const probArr = await ZarrArray.openAs(join(lab.path, "probabilities"), "float32");
+    const entArr = await ZarrArray.openAs(join(lab.path, "entropy"), "float32");
     for (const t of [0, 1]) {
       const ref = await reference(img, sm, engine, t);
       const got = (await lab.readVolume(t)).data;
       expect(Array.from(got)).toEqual(Array.from(ref.labels));
       expect(new Set(ref.labels).size).toBeGreaterThan(1);
-      const p = (await probArr.read([[t, t + 1], [0, 3], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]])).data as Float32Array;
+      const p = (await probArr.read([[t, t + 1], [0, 3], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]])).data;
       let m = 0;
       for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i]! - ref.probs[i]!));
       expect(m).toBeLessThan(1e-5);
-      const e = (await entArr.read([[t, t + 1], [0, 1], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]])).data as Float32Array;
+      const e = (await entArr.read([[t, t + 1], [0, 1], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]])).data;
       const n = e.length;
       for (let i = 0; i < n; i += 37) {
         let h = 0;
@@ -167,7 +167,7 @@ describe("sliding-window segmentation into labels/", () => {
     };
     await segmentImage(img, sm, { patchZYX: PATCH, engineInstance: engine, writeProbabilities: true, progress: false, labelName: "pw" });
     const lab = await img.openLabels("pw");
-    const probs = (await ZarrArray.open(join(lab.path, "probabilities")).then((a) => a.read([[0, 1], [0, 3], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]]))).data as Float32Array;
+    const probs = (await ZarrArray.openAs(join(lab.path, "probabilities"), "float32").then((a) => a.read([[0, 1], [0, 3], [0, SHAPE[0]], [0, SHAPE[1]], [0, SHAPE[2]]]))).data;
     const phase = (await img.readVolume(0, "phase")).data as Float32Array; // model channel order: phase first
     const n = phase.length;
     let m = 0;
@@ -229,7 +229,7 @@ describe("sliding-window segmentation into labels/", () => {
 
     sm.record.voxelSizeUm = [0.65, 0.65, 0.65];
     const coarse = await makeImage("coarse.ome.zarr", { voxel: [1.3, 1.3, 1.3] });
-    await expect(segmentImage(coarse, sm, { patchZYX: PATCH, progress: false })).rejects.toThrow(/voxel size.*0\.65.*1\.3/);
+    await expect(segmentImage(coarse, sm, { patchZYX: PATCH, progress: false, voxelSizePolicy: "refuse" })).rejects.toThrow(/voxel size.*0\.65.*1\.3/);
     sm.record.voxelSizeUm = null;
 
     // NaN in the last chunk row: the chunks before it are written, the chunk with the NaN is not

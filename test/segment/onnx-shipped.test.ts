@@ -18,7 +18,7 @@ import { loadSegmentModel, exportModelOnnx, onnxMetadata, saveSegmentModel, crea
 import { createOnnxEngine } from "../../src/segment/engines.js";
 import { sizeMultiple } from "../../src/segment/unet.js";
 import { DEFAULT_UNET } from "../../src/segment/plans.js";
-import { Rng } from "../../src/segment/rng.js";
+import { Xoshiro128StarStar } from "../../src/numerics/index.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -40,7 +40,7 @@ function metadataOf(bytes: Uint8Array): Record<string, string> {
 
 /** A deterministic (C, D, H, W) input of normalised intensities. */
 function input(c: number, n: number, seed: number): Float32Array {
-  const r = new Rng(seed);
+  const r = new Xoshiro128StarStar(seed);
   return Float32Array.from({ length: c * n }, () => r.normal());
 }
 

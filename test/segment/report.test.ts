@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { syntheticVolume } from "../../src/segment/synthetic.js";
+import { syntheticVolume } from "../helpers/synthetic.js";
 import { classMeans, evaluateLabels, formatReport, multiOtsu3, otsuBaseline } from "../../src/segment/report.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 

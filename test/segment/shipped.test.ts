@@ -41,27 +41,31 @@ describe.skipIf(!shipped)("shipped models on unseen twin columns, five seeds, bo
     expect(r.excludedSeeds).toEqual([101, 102, 103, 104, 105, 106]);
   });
 
-  it("phase + absorption on needle deposits: electrolyte and lithium meet the issue's bar on every seed; void Dice varies by seed", () => {
+  it("phase + absorption on needle deposits: electrolyte, void and lithium meet the issue's bar on every seed", () => {
     const s = scores("needles", "phase + absorption");
     expect(s.length).toBe(r.seeds.length);
     for (const x of s) {
       expect(x.dice.electrolyte).toBeGreaterThanOrEqual(0.95);
       expect(x.dice.lithium).toBeGreaterThanOrEqual(0.9);
-      // measured 0.80-0.98 (mean 0.91 ± 0.07): the issue's 0.90 bar is met on three of the five seeds, not on all
-      expect(x.dice.void).toBeGreaterThanOrEqual(0.75);
+      // measured 0.962-0.980 (2026-11-29); 0.80-0.98 while the twin's columns held three thin needles each
+      expect(x.dice.void).toBeGreaterThanOrEqual(0.9);
     }
   });
 
-  it("on needle deposits phase + absorption separates lithium from voids better than absorption alone, on every seed", () => {
+  it("on needle deposits phase + absorption finds voids better than absorption alone, on every seed; both keep deposit lithium", () => {
     const pa = scores("needles", "phase + absorption");
     const ab = scores("needles", "absorption only");
     for (const [i, x] of pa.entries()) {
       const y = ab[i]!;
       expect(y.seed).toBe(x.seed);
-      // void Dice measured 0.91 ± 0.07 against 0.54 ± 0.20; lithium called void 229 ± 246 against 2580 ± 1620 voxels
+      // void Dice measured 0.962-0.980 against 0.925-0.970 (columns with a deposit per 1/density mm2, 2026-11-29;
+      // with three thin needles per column, the twin's old field-of-view defect, it was 0.91 +- 0.07 against 0.54 +- 0.20)
       expect(x.dice.void!).toBeGreaterThan(y.dice.void!);
-      expect(x.liAsVoid_vox).toBeLessThan(y.liAsVoid_vox);
-      expect(x.deposit.asVoid_pct).toBeLessThan(y.deposit.asVoid_pct);
+      // lithium called void: 0-54 voxels with phase, 0-42 without, at most 0.2 % of the deposit: no per-seed order
+      for (const z of [x, y]) {
+        expect(z.liAsVoid_vox).toBeLessThan(200);
+        expect(z.deposit.asVoid_pct).toBeLessThan(1);
+      }
     }
   });
 

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   chargeState,
   GLASS_UM_PER_mAh_cm2,
-  LI_UM_PER_mAh_cm2,
   materialOptics,
   Material,
   presetParameters,
   PRODUCT_UM_PER_mAh_cm2,
 } from "../../src/twin/index.js";
+import { LI_UM_PER_MAH_CM2 } from "../../src/numerics/index.js";
 
 // Independent constants (CODATA F; atomic masses; the densities of the project's optical-constants reference).
 const F = 96485.33212;
@@ -17,8 +17,8 @@ const rho = { Li: 0.534, Li3PS4: 1.88, Li2S: 1.66, Li3P: 1.43 };
 describe("charge history", () => {
   it("Faraday's law: 4.85 um of dense Li per mAh/cm2, 12.4 um at 0.8 mA/cm2 x 3.2 h", () => {
     const um = ((3.6 / F) * (M.Li / rho.Li)) * 1e4;
-    expect(LI_UM_PER_mAh_cm2).toBeCloseTo(um, 10);
-    expect(LI_UM_PER_mAh_cm2).toBeCloseTo(4.85, 2);
+    expect(LI_UM_PER_MAH_CM2).toBeCloseTo(um, 10);
+    expect(LI_UM_PER_MAH_CM2).toBeCloseTo(4.85, 2);
     const p = presetParameters("default");
     expect(chargeState(p, 3.2).faradayLi_um).toBeCloseTo(12.4, 1);
   });

@@ -27,7 +27,7 @@ const F = 96485.33212;
 const LI_UM = (3.6 / F) * (6.941 / 0.534) * 1e4;
 const PROD_UM = (3.6 / F / 8) * ((4 * (2 * 6.941 + 32.06)) / 1.66 + (3 * 6.941 + 30.974) / 1.43) * 1e4;
 // material codes as documented in labels/material
-const VOID = 0, INTER = 2, LI_PLATED = 4, LI_DEP = 5;
+const VOID = 7, INTER = 2, LI_PLATED = 4, LI_DEP = 5;
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -121,7 +121,7 @@ describe("twin deposit shape option", () => {
     for (const [ti, t] of img.timePointsH.entries()) {
       const m = (await lab.readVolume(ti)).data as Uint8Array;
       const foot = img.shapeZYX[1] * img.shapeZYX[2] * h * h;
-      for (let c = 0; c < 7; c++) expect(manifest.timePoints[ti]!.materialVoxels[c]).toBe(count(m, c));
+      for (let c = 0; c < 8; c++) expect(manifest.timePoints[ti]!.materialVoxels[c]).toBe(count(m, c));
       if (t === 0) {
         expect(count(m, LI_DEP)).toBe(0);
         continue;

@@ -20,7 +20,7 @@ const F = 96485.33212;
 const LI_UM = (3.6 / F) * (6.941 / 0.534) * 1e4;
 const PROD_UM = (3.6 / F / 8) * ((4 * (2 * 6.941 + 32.06)) / 1.66 + (3 * 6.941 + 30.974) / 1.43) * 1e4;
 // material codes as documented in labels/material
-const VOID = 0, LPS = 1, INTER = 2, LI_PLATED = 4, LI_DEP = 5, LI_COUNTER = 6;
+const VOID = 7, LPS = 1, INTER = 2, LI_PLATED = 4, LI_DEP = 5, LI_COUNTER = 6;
 
 let dir: string;
 let store: string;
@@ -242,7 +242,7 @@ describe("twin CT volumes (ci preset)", () => {
     expect(seg.classes.map((c) => c.name)).toEqual(["electrolyte", "void", "lithium"]);
     const s = (await seg.readVolume(2)).data as Uint8Array;
     const m = mats[2]!;
-    const want = [1, 0, 0, 2, 2, 2, 2];
+    const want = [-1, 0, 0, 2, 2, 2, 2, 1]; // by material code; 0 (background) is never held
     for (let q = 0; q < m.length; q++) if (s[q] !== want[m[q]!]) throw new Error(`voxel ${q}: material ${m[q]} has class ${s[q]}`);
   });
 
@@ -265,7 +265,8 @@ describe("twin CT volumes (ci preset)", () => {
   it("the manifest and the side files carry the truth for every time point", () => {
     expect(manifest.timePoints.map((t) => t.time_h)).toEqual([0, 1.5, 3.2]);
     manifest.timePoints.forEach((tp, ti) => {
-      for (let c = 0; c < 7; c++) expect(tp.materialVoxels[c]).toBe(count(mats[ti]!, c));
+      for (let c = 0; c < 8; c++) expect(tp.materialVoxels[c]).toBe(count(mats[ti]!, c));
+      expect(count(mats[ti]!, 0)).toBe(0); // 0 is background: no voxel holds it
     });
     const ec = JSON.parse(readFileSync(join(store, "twin-electrochem.json"), "utf8")) as { impedance: Array<{ time_h: number; re_ohm: number[] }>; screening: unknown[] };
     expect(ec.impedance.map((s) => s.time_h)).toEqual([0, 1.5, 3.2]);
@@ -285,7 +286,7 @@ describe("twin CT volumes (ci preset)", () => {
 g = zarr.open(sys.argv[1], "r")
 m = g["labels/material/0"][2, 0]
 a = g["0"][2, 0]
-print(json.dumps({"shape": list(g["0"].shape), "dep": int((m == 5).sum()), "void": int((m == 0).sum()), "absSum": float(a.astype(np.float64).sum())}))`,
+print(json.dumps({"shape": list(g["0"].shape), "dep": int((m == 5).sum()), "void": int((m == 7).sum()), "absSum": float(a.astype(np.float64).sum())}))`,
       [store],
     );
     const r = JSON.parse(out.trim().split("\n").pop()!) as { shape: number[]; dep: number; void: number; absSum: number };

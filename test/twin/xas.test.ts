@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chargeState, presetParameters, shortTime_h, xasDataset } from "../../src/twin/index.js";
+import { chargeState, presetParameters, referenceSpectrum, shortTime_h, xasDataset } from "../../src/twin/index.js";
+import { ParameterError } from "../../src/util/errors.js";
 
 /** Two-reference least squares, unconstrained: solves [a b] minimising |y - a r1 - b r2|^2. */
 function lcf2(y: Float64Array, r1: Float64Array, r2: Float64Array): [number, number] {
@@ -57,5 +58,11 @@ describe("twin XAS", () => {
       return Math.sqrt(s / before!.mu.length);
     };
     expect(change("S")).toBeGreaterThan(change("P"));
+  });
+
+  it("an unknown reference compound is a ParameterError naming the known ones", () => {
+    const e = new Float64Array([2470, 2480]);
+    expect(() => referenceSpectrum("S", "Li4P2S6", e)).toThrow(ParameterError);
+    expect(() => referenceSpectrum("S", "Li4P2S6", e)).toThrow(/field: compound; expected: .*Li2S.*; got: Li4P2S6/);
   });
 });

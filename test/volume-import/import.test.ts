@@ -166,7 +166,8 @@ describe.skipIf(!hasPythonModules(...PY_MODULES))("import into OME-Zarr", () => 
     const sink = (e: ProgressEvent) => {
       if (e.done >= 8) ac.abort(new Error("user interrupt"));
     };
-    const opts = { voxelSizeUm: 1, chunksZYX: [4, 8, 8] as [number, number, number] };
+    // One thread: the slabs finish in order, so the interruption comes after exactly two of them.
+    const opts = { voxelSizeUm: 1, chunksZYX: [4, 8, 8] as [number, number, number], threads: 1 };
     const first = await importTiffStack(fx.path("deflate"), dst, { ...opts, progress: sink, signal: ac.signal }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(VolumeError);
     expect(String(first)).toMatch(/interrupted.*2 of 6 slabs/);

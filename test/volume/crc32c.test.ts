@@ -52,7 +52,7 @@ describe("CRC-32C", () => {
     const enc = appendCrc32c(ascii("123456789"));
     expect([...enc.subarray(9)]).toEqual([0x83, 0x92, 0x06, 0xe3]);
     expect(Buffer.from(stripCrc32c(enc, { path: "p" })).toString()).toBe("123456789");
-    enc[3] ^= 1;
+    enc[3] = (enc[3] ?? 0) ^ 1;
     expect(() => stripCrc32c(enc, { path: "p", location: "c/0" })).toThrow(/crc32c checksum mismatch.*at: c\/0.*field: crc32c/);
     expect(() => stripCrc32c(new Uint8Array(3), { path: "p" })).toThrow(/truncated chunk.*3 bytes/);
   });
@@ -102,7 +102,7 @@ describe("zarr v3 arrays with crc32c", () => {
       expect([...((await zarr.get(node)).data as Uint16Array)]).toEqual([...data]);
       // One flipped bit anywhere in a chunk is refused by name on each read path.
       const bad = Buffer.from(stored);
-      bad[Math.floor(bad.length / 3)] ^= 0x10;
+      bad[Math.floor(bad.length / 3)] = (bad[Math.floor(bad.length / 3)] ?? 0) ^ 0x10;
       writeFileSync(file, bad);
       const named = /crc32c checksum mismatch.*at: c\/1\/0/;
       await expect(arr.read()).rejects.toThrow(named);
@@ -152,8 +152,12 @@ describe("zarr v3 arrays with crc32c", () => {
     writeFileSync(shardFile, shard);
     const arr = await ZarrArray.open(path);
     expect([...(await arr.read()).data]).toEqual([...values]);
+    // Writing would replace the whole shard with one chunk in our layout: refused by name, the shard untouched.
+    await expect(arr.writeChunk([0, 0], new Uint16Array(16))).rejects.toThrow(/read only.*zarr\.json.*codecs.*sharding_indexed/s);
+    await expect(arr.write([0, 0], { data: new Uint16Array(4), shape: [2, 2] })).rejects.toThrow(VolumeError);
+    expect(readFileSync(shardFile)).toEqual(Buffer.from(shard));
     const bad = Uint8Array.from(shard);
-    bad[chunks.length + 3] ^= 1; // inside the index
+    bad[chunks.length + 3] = (bad[chunks.length + 3] ?? 0) ^ 1; // inside the index
     writeFileSync(shardFile, bad);
     const err = await arr.read().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VolumeError);

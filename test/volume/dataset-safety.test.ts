@@ -49,7 +49,7 @@ describe("one writer per dataset (issue: two twin runs into one folder)", () => 
     expect(ok).toHaveLength(1);
     expect(failed).toHaveLength(1);
     expect(String(failed[0]!.reason)).toMatch(new RegExp(`another process is writing this dataset.*pid ${process.pid} on ${HOST}`));
-    const winner = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof generateTwin>>>).value.manifest.seed;
+    const winner = (ok[0] as PromiseFulfilledResult<{ manifest: { seed: number } }>).value.manifest.seed;
     expect(manifestSeed(out)).toBe(winner);
     expect(existsSync(join(out, "0", ".zarray"))).toBe(true);
     const img = await OmeImage.open(out);
@@ -68,7 +68,7 @@ describe("one writer per dataset (issue: two twin runs into one folder)", () => 
     mkdirSync(join(out, ".ssb-ct", "steps"), { recursive: true });
     writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), startedAt: "2024-01-01T00:00:00.000Z" }));
     try {
-      const r = twinCli(["--preset", "ci", "--out", out, "--seed", "2"]);
+      const r = twinCli(["--preset", "ci", "--out", out, "--seed", "2", "--overwrite"]);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`another process is writing this dataset.*pid ${holder.pid} on ${HOST} since 2024-01-01`));
       expect(manifestSeed(out)).toBe(1); // untouched
@@ -78,7 +78,7 @@ describe("one writer per dataset (issue: two twin runs into one folder)", () => 
       await new Promise((res) => holder.once("exit", res));
     }
     // The holder is gone: its lock is stale and taken over.
-    const r = twinCli(["--preset", "ci", "--out", out, "--seed", "2"]);
+    const r = twinCli(["--preset", "ci", "--out", out, "--seed", "2", "--overwrite"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(manifestSeed(out)).toBe(2);

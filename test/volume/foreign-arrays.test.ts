@@ -1,6 +1,6 @@
 /**
  * Arrays other tools write (the issue "Read what other tools write"): zarr-python 2.13 + numcodecs write bool,
- * float16, Fortran-ordered, Blosc AUTOSHUFFLE, numcodecs LZ4 and Delta-filtered arrays with random values and ragged
+ * float16, int64/uint64, Fortran-ordered, Blosc AUTOSHUFFLE, numcodecs LZ4 and Delta-filtered arrays with random values and ragged
  * edge chunks; we read them voxel for voxel (against the bytes numpy writes of the array converted to the type we
  * read as). Variants we do not read fail with a VolumeError naming the .zarray and the field.
  * zarr-python 3 is not packaged for Debian bookworm, so "open an array written by zarr-python v3" is not tested here.
@@ -49,6 +49,9 @@ const variants: Variant[] = [
   { name: "Delta int32 astype int16 (zlib)", values: "(np.cumsum(rs.randint(-9, 9, np.prod(shape))) + 70000).reshape(shape).astype('<i4')", kwargs: "filters=[numcodecs.Delta(dtype='<i4', astype='<i2')], compressor=numcodecs.Zlib()", dtype: "int32", np: "<i4" },
   { name: "Delta float64", values: "np.cumsum(rs.standard_normal(np.prod(shape))).reshape(shape)", kwargs: "filters=[numcodecs.Delta(dtype='<f8')], compressor=numcodecs.LZ4()", dtype: "float64", np: "<f8" },
   { name: "Delta uint16 + order F + AUTOSHUFFLE", values: "(rs.random_sample(shape) * 60000).astype('<u2')", kwargs: "order='F', filters=[numcodecs.Delta(dtype='<u2')], compressor=numcodecs.Blosc(shuffle=-1)", dtype: "uint16", np: "<u2" },
+  // scikit-image's label() and napari's label layers write int64: read as float64, exact below 2^53.
+  { name: "int64 <i8 labels as float64 (blosc)", values: "rs.randint(-2**40, 2**40, shape).astype('<i8')", kwargs: "compressor=numcodecs.Blosc()", dtype: "float64", np: "<f8" },
+  { name: "uint64 >u8 big-endian at 2^53, raw, fill 7", values: "np.where(rs.random_sample(shape) > 0.5, 2**53, rs.randint(0, 9, shape)).astype('>u8')", kwargs: "compressor=None, fill_value=7", dtype: "float64", np: "<f8" },
   { name: "float16 + order F + LZ4", values: "(rs.standard_normal(shape) * 10).astype('<f2')", kwargs: "order='F', compressor=numcodecs.LZ4()", dtype: "float32", np: "<f4" },
 ];
 
@@ -123,8 +126,7 @@ describe.skipIf(!py)("arrays written by zarr-python 2.13 and numcodecs", () => {
   });
 
   const refused: Array<[string, string, string, string]> = [
-    ["int64", "rs.randint(-5, 5, shape).astype('<i8')", "compressor=None", "dtype"],
-    ["uint64", "rs.randint(0, 5, shape).astype('<u8')", "compressor=None", "dtype"],
+    ["int64 with a Delta filter", "rs.randint(-5, 5, shape).astype('<i8')", "filters=[numcodecs.Delta(dtype='<i8')]", "filters"],
     ["filter FixedScaleOffset", "rs.standard_normal(shape)", "filters=[numcodecs.FixedScaleOffset(offset=0, scale=10, dtype='<f8', astype='<i4')]", "filters[0].id"],
     ["two filters", "rs.randint(0, 9, shape).astype('<i4')", "filters=[numcodecs.Delta(dtype='<i4'), numcodecs.Delta(dtype='<i4')]", "filters"],
     ["compressor BZ2", "rs.randint(0, 9, shape).astype('<i4')", "compressor=numcodecs.BZ2()", "compressor.id"],
@@ -142,10 +144,49 @@ describe.skipIf(!py)("arrays written by zarr-python 2.13 and numcodecs", () => {
       expect((err as VolumeError).details.field).toBe(field);
     });
 
+  it("refuses, naming the chunk, a 64-bit integer that float64 would round (beyond 2^53); other chunks still read", async () => {
+    const v = { values: "np.where(np.arange(np.prod(shape)).reshape(shape) == 37, 2**53 + 1, 5).astype('<i8')", kwargs: "compressor=numcodecs.Zstd()", np: "<f8" };
+    const path = write("int64-beyond", v, [10, 10], [4, 4]); // element 37 = (3, 7): chunk 0.1
+    const arr = await ZarrArray.open(path);
+    const err = await arr.read().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VolumeError);
+    expect((err as VolumeError).details).toMatchObject({ location: "0.1", field: "dtype" });
+    expect((err as VolumeError).message).toMatch(/too large to read exactly/);
+    expect([...(await arr.read([[4, 10], [0, 10]])).data].every((x) => x === 5)).toBe(true);
+    await expect(arr.write([0, 0], { data: new Float64Array(1), shape: [1, 1] })).rejects.toThrow(VolumeError);
+  });
+
   it("refuses to write into an array of another tool's stored form (Fortran order)", async () => {
     const v = { values: "rs.randint(0, 9, shape).astype('<u2')", kwargs: "order='F'", np: "<u2" };
     const path = write("write-F", v, [10, 10], [4, 4]);
     const arr = await ZarrArray.open(path);
     await expect(arr.write([0, 0], { data: new Uint16Array(4), shape: [2, 2] })).rejects.toThrow(VolumeError);
+  });
+});
+
+describe("zarr v3 int64 (as zarr-python 3 writes label arrays)", () => {
+  it("reads int64 chunks with the bytes codec as float64 and refuses int64 behind sharding by name", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const path = join(dir, "v3-int64.zarr");
+    mkdirSync(join(path, "c", "0"), { recursive: true });
+    const meta = {
+      zarr_format: 3,
+      node_type: "array",
+      shape: [2, 3],
+      data_type: "int64",
+      chunk_grid: { name: "regular", configuration: { chunk_shape: [2, 2] } },
+      chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+      fill_value: -1,
+      codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+    };
+    writeFileSync(join(path, "zarr.json"), JSON.stringify(meta));
+    writeFileSync(join(path, "c", "0", "0"), Buffer.from(BigInt64Array.from([1n, -2n, 3n, 2n ** 52n]).buffer));
+    const arr = await ZarrArray.open(path);
+    expect(arr.dtype).toBe("float64");
+    expect([...(await arr.read()).data]).toEqual([1, -2, -1, 3, 2 ** 52, -1]); // chunk c/0/1 missing: fill value
+    writeFileSync(join(path, "zarr.json"), JSON.stringify({ ...meta, codecs: [{ name: "transpose", configuration: { order: [1, 0] } }, ...meta.codecs] }));
+    const err = await ZarrArray.open(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VolumeError);
+    expect((err as VolumeError).details).toMatchObject({ path: join(path, "zarr.json"), field: "data_type" });
   });
 });

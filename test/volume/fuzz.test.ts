@@ -64,7 +64,7 @@ const PER_BASE = 400;
 function apply(base: Uint8Array, ops: Op[]): Uint8Array {
   let b = Uint8Array.from(base);
   for (const op of ops) {
-    if (op[0] === "x") b[op[1]] ^= op[2];
+    if (op[0] === "x") b[op[1]] = (b[op[1]] ?? 0) ^ op[2];
     else if (op[0] === "t") b = b.slice(0, op[1]);
     else if (op[0] === "e") b = Uint8Array.from([...b, ...op[1]]);
     else b.set(op[2], op[1]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gaussian, seededRandom } from "../../src/electrochem/linalg.js";
+import { gaussian, seededRandom } from "../../src/numerics/index.js";
 import { findE0, linearCombinationFit, linearCombinationFitAll, normalizeArea, normalizeMinMax, preEdge, type XasStandard } from "../../src/xas/index.js";
 import { ParameterError } from "../../src/util/errors.js";
 

@@ -8,12 +8,16 @@ import { basename, join } from "node:path";
 import { ParameterError, VolumeError } from "../../util/errors.js";
 import { createProgress, type ProgressSink } from "../../util/progress.js";
 import { OmeImage, type ExperimentMetadata, type OmeVersion } from "../ome.js";
-import { typedArrayFor, type CodecSpec, type DataType, type NdArray } from "../types.js";
+import type { CodecSpec, DataType } from "../types.js";
 import { Hdf5Source, type Hdf5SourceOptions } from "./hdf5.js";
 import { jobMismatch, jobPath, readJob, removeJobs, writeJob, type ImportJob } from "./job.js";
 import { checkDatasetFolder } from "../output-folder.js";
 import type { VolumeSource } from "./source.js";
 import { TiffStackSource, type TiffStackOptions } from "./tiff-stack.js";
+import { convert, importSlab, type ImportSlabInit, type SlabRange, type SourceSpec } from "./import-task.js";
+import { runTasks } from "../../parallel/pool.js";
+import { checkShard, isSharded, type Shard } from "../../util/shard.js";
+import { importShard } from "./import-shard.js";
 
 export interface ImportOptions {
   /**
@@ -54,6 +58,16 @@ export interface ImportOptions {
   progress?: ProgressSink | false;
   /** Stops the copy between slabs; the job file keeps what was written, so a rerun resumes. */
   signal?: AbortSignal;
+  /**
+   * Part i of n (`--shard i/n`): only slabs k with k mod n = i, by n processes at once on a shared file system
+   * (import-shard.ts). TIFF stacks and HDF5 files only; `restart` and `signal` do not apply (a shard is rerun whole).
+   */
+  shard?: Shard;
+  /**
+   * Worker threads reading, converting and writing slabs (0 or 1: this thread; default one per core). TIFF stacks
+   * and HDF5 files only (a worker opens the source again); the store's bytes do not depend on it.
+   */
+  threads?: number;
 }
 
 export interface ImportResult {
@@ -70,7 +84,7 @@ export interface ImportResult {
 }
 
 /** Conversions that keep every value exactly. */
-const LOSSLESS: Record<DataType, DataType[]> = {
+export const LOSSLESS: Record<DataType, DataType[]> = {
   uint8: ["uint8", "uint16", "int16", "uint32", "int32", "float32", "float64"],
   int8: ["int8", "int16", "int32", "float32", "float64"],
   uint16: ["uint16", "uint32", "int32", "float32", "float64"],
@@ -81,29 +95,27 @@ const LOSSLESS: Record<DataType, DataType[]> = {
   float64: ["float64"],
 };
 
-function convert(slab: NdArray, dtype: DataType): NdArray {
-  const out = typedArrayFor(dtype, slab.data.length);
-  out.set(slab.data);
-  return { data: out, shape: slab.shape };
-}
-
-function voxelTriple(v: number | [number, number, number]): [number, number, number] {
+export function voxelTriple(v: number | [number, number, number]): [number, number, number] {
   const t = (typeof v === "number" ? [v, v, v] : v) as [number, number, number];
   if (!Array.isArray(t) || t.length !== 3 || !t.every((x) => Number.isFinite(x) && x > 0))
     throw new ParameterError("voxel size must be one or three positive numbers", { field: "voxelSizeUm", expected: "micrometres > 0", got: JSON.stringify(v) });
   return t;
 }
 
-function sameVoxel(a: number[], b: number[]): boolean {
+export function sameVoxel(a: number[], b: number[]): boolean {
   return a.every((x, i) => Math.abs(x - b[i]!) <= 1e-6 * Math.max(Math.abs(x), Math.abs(b[i]!)));
 }
 
-function imageExists(path: string): boolean {
+export function imageExists(path: string): boolean {
   return existsSync(join(path, ".zgroup")) || existsSync(join(path, "zarr.json"));
 }
 
 /** Imports any {@link VolumeSource}; the source stays open (the caller closes it). */
-export async function importVolume(source: VolumeSource, dstPath: string, options: ImportOptions = {}): Promise<ImportResult> {
+export async function importVolume(source: VolumeSource, dstPath: string, options: ImportOptions = {}, reopen?: SourceSpec): Promise<ImportResult> {
+  if (isSharded(checkShard(options.shard))) {
+    if (!reopen) throw new ParameterError("a sharded import needs a TIFF stack or an HDF5 file (each shard opens the source itself)", { field: "shard" });
+    return importShard(source, dstPath, options, reopen, options.shard!);
+  }
   const t = options.timePoint ?? 0;
   const channel = options.channel ?? "absorption";
   if (!Number.isInteger(t) || t < 0) throw new ParameterError("time point index must be a non-negative integer", { field: "timePoint", got: String(t) });
@@ -236,24 +248,50 @@ export async function importVolume(source: VolumeSource, dstPath: string, option
   for (const s of done) already += sliceCount(s);
   progress.set(already);
   let written = 0;
-  for (let s = 0; s < slabCount; s++) {
-    if (done.has(s)) continue;
-    if (options.signal?.aborted)
-      throw new VolumeError("import interrupted; run it again with the same source to resume", {
-        path: dstPath,
-        got: `${done.size} of ${slabCount} slabs written`,
-      }, { cause: options.signal.reason });
-    const z0 = s * chunkZ;
-    const z1 = Math.min(nz, z0 + chunkZ);
-    let slab = await source.readSlab(z0, z1);
-    if (source.dtype !== targetDtype) slab = convert(slab, targetDtype);
-    await image.writeVolume(t, channelIndex, [z0, 0, 0], slab);
+  const img = image;
+  const slot = { t, channelIndex, dtype: targetDtype, chunkZ };
+  const ranges = img.dataRanges;
+  const todo = Array.from({ length: slabCount }, (_, s) => s).filter((s) => !done.has(s));
+  const interrupted = () =>
+    new VolumeError("import interrupted; run it again with the same source to resume", {
+      path: dstPath,
+      got: `${done.size} of ${slabCount} slabs written`,
+    }, { cause: options.signal?.reason });
+  if (options.signal?.aborted && todo.length) throw interrupted();
+  const record = (s: number, range: SlabRange) => {
+    // The omero window first, then the job: a slab the job lists has its values in the recorded range.
+    const old = ranges[channelIndex] ?? null;
+    if (range && (!old || range[0] < old[0] || range[1] > old[1])) {
+      ranges[channelIndex] = old ? [Math.min(old[0], range[0]), Math.max(old[1], range[1])] : range;
+      img.recordDataRanges(ranges);
+    }
     done.add(s);
-    job.slabsDone = [...done].sort((a, b) => a - b);
-    writeJob(jp, job);
+    job!.slabsDone = [...done].sort((a, b) => a - b);
+    writeJob(jp, job!);
     written++;
-    progress.tick(z1 - z0);
+    progress.tick(sliceCount(s));
+  };
+  // Worker threads write through the 5D level-0 array; other layouts (an image of someone else's) stay here.
+  const threads = reopen && img.array(0).ndim === 5 ? options.threads : 1;
+  // Ctrl-C (the signal) stops between slabs: none is started after it, those running finish and are recorded.
+  if (reopen && threads !== undefined && threads <= 1) {
+    for (const s of todo) {
+      if (options.signal?.aborted) break;
+      record(s, await importSlab(source, img, slot, s));
+    }
+  } else if (reopen && img.array(0).ndim === 5) {
+    await runTasks<ImportSlabInit, number, SlabRange>("import", { source: reopen, dst: dstPath, ...slot }, todo, (r, i) => record(todo[i]!, r), { threads, signal: options.signal });
+  } else {
+    for (const s of todo) {
+      if (options.signal?.aborted) break;
+      const z0 = s * chunkZ;
+      let slab = await source.readSlab(z0, Math.min(nz, z0 + chunkZ));
+      if (source.dtype !== targetDtype) slab = convert(slab, targetDtype);
+      await img.writeVolume(t, channelIndex, [z0, 0, 0], slab);
+      record(s, null);
+    }
   }
+  if (done.size < slabCount) throw interrupted();
   job.complete = true;
   writeJob(jp, job);
   progress.finish();
@@ -268,7 +306,7 @@ export async function importVolume(source: VolumeSource, dstPath: string, option
 export async function importTiffStack(srcPath: string, dstPath: string, options: ImportOptions & TiffStackOptions = {}): Promise<ImportResult> {
   const src = TiffStackSource.open(srcPath, options);
   try {
-    return await importVolume(src, dstPath, options);
+    return await importVolume(src, dstPath, options, { kind: "tiff", path: srcPath, options: { allowGaps: options.allowGaps, pattern: options.pattern } });
   } finally {
     src.close();
   }
@@ -281,7 +319,8 @@ export async function importTiffStack(srcPath: string, dstPath: string, options:
 export async function importHdf5(srcFile: string, dstPath: string, options: ImportOptions & Hdf5SourceOptions = {}): Promise<ImportResult> {
   const src = await Hdf5Source.open(srcFile, options);
   try {
-    return await importVolume(src, dstPath, options);
+    const h5 = { datasetPath: options.datasetPath, voxelSizePaths: options.voxelSizePaths, maxReadBytes: options.maxReadBytes };
+    return await importVolume(src, dstPath, options, { kind: "hdf5", path: srcFile, options: h5 });
   } finally {
     src.close();
   }

@@ -9,3 +9,4 @@ export { readTiffPages, readTiffPixels, type TiffPage } from "./tiff.js";
 export type { VolumeSource } from "./source.js";
 export type { ImportJob } from "./job.js";
 export { encodeTiffSlice, writeTiffStack, type TiffStackWriteOptions } from "./tiff-write.js";
+export { importLabelLayer, readLabelLayer, writeAnnotationLabels, ANNOTATION_JOB_ATTR, type LabelLayer, type ImportLabelsOptions, type ImportLabelsResult } from "./labels.js";

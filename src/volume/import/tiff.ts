@@ -40,6 +40,12 @@ export interface TiffPage {
   offsets: number[];
   byteCounts: number[];
   description?: string;
+  /**
+   * XResolution / YResolution (pixels per unit) and ResolutionUnit (1 none, 2 inch, 3 cm) when the page has them:
+   * what label-layer import checks the voxel size against (ImageJ writes 1 / um with unit "none" and unit=micron in
+   * its description).
+   */
+  resolution?: { x: number; y: number; unit: number };
 }
 
 const TAG = {
@@ -385,6 +391,9 @@ function pageFrom(
         expected: `bytes within 0..${fileSize}`,
         got: `${byteCounts[i]} bytes at offset ${offsets[i]}`,
       });
+  const xres = get(282)?.[0];
+  const yres = get(283)?.[0];
+  const resolution = xres !== undefined && yres !== undefined && xres > 0 && yres > 0 ? { x: xres, y: yres, unit: get(296)?.[0] ?? 2 } : undefined;
   const descEntry = entries.get(TAG.ImageDescription);
   const description = descEntry ? Buffer.from(descEntry.bytes).toString("latin1").replace(/\0+$/, "") : undefined;
   return {
@@ -403,6 +412,7 @@ function pageFrom(
     offsets,
     byteCounts,
     ...(description !== undefined ? { description } : {}),
+    ...(resolution ? { resolution } : {}),
   };
 }
 

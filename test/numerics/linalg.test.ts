@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gaussian, lstsq, nnls, seededRandom, spdInverse, symmetricEigen } from "../../src/electrochem/linalg.js";
+import { gaussian, lstsq, nnls, seededRandom, spdInverse, symmetricEigen } from "../../src/numerics/index.js";
 import { hasPythonModules, runPython } from "../helpers/python.js";
 
 function randomProblem(m: number, n: number, seed: number) {

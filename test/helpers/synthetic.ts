@@ -1,10 +1,12 @@
 /**
- * Synthetic training volumes (until the digital twin's volumes are wired in): an electrolyte matrix with spherical
- * voids and lithium deposits. As in Park et al. (Fig. 2c), voids and lithium look alike in absorption (both weakly
+ * Test-only synthetic volumes (small, fast, arbitrary units): an electrolyte matrix with spherical voids and
+ * lithium deposits, for exercising training and inference code paths. Not a physical model: its contrasts are
+ * chosen for separability, not taken from the twin (src/twin/optics.ts), whose volumes are what the shipped models
+ * are trained and scored on. As in Park et al. (Fig. 2c), voids and lithium look alike in absorption (both weakly
  * absorbing) and differ in phase (lithium has a clear phase shift, a void almost none), so an absorption-only model
  * confuses them. Intensities are arbitrary units.
  */
-import { Rng } from "./rng.js";
+import { Xoshiro128StarStar } from "../../src/numerics/index.js";
 
 export interface SyntheticVolume {
   shapeZYX: [number, number, number];
@@ -33,7 +35,7 @@ export const SYNTHETIC_CONTRAST = {
 } as const;
 
 export function syntheticVolume(o: SyntheticOptions): SyntheticVolume {
-  const rng = new Rng(o.seed);
+  const rng = new Xoshiro128StarStar(o.seed);
   const [d, h, w] = o.shapeZYX;
   const n = d * h * w;
   const labels = new Uint8Array(n);

@@ -1,6 +1,7 @@
 /**
- * Small dense linear algebra for the fitters (matrices of a few to ~100 columns, row-major Float64Array).
- * Kept local so the numerics have no dependency and stay double precision.
+ * Small dense linear algebra for the fitters (matrices of a few to ~100 columns, row-major Float64Array): Cholesky,
+ * SPD inverse, least squares, NNLS, symmetric eigen-decomposition. Written here so the numerics have no dependency
+ * and stay double precision.
  */
 
 /**
@@ -83,7 +84,7 @@ export function lstsq(a: Float64Array, m: number, n: number, b: Float64Array): F
     let s = 0;
     for (let i = 0; i < m; i++) s += q[i * n + j]! * q[i * n + j]!;
     scale[j] = s > 0 ? 1 / Math.sqrt(s) : 1;
-    for (let i = 0; i < m; i++) q[i * n + j] *= scale[j]!;
+    for (let i = 0; i < m; i++) q[i * n + j] = (q[i * n + j] ?? 0) * scale[j]!;
   }
   const rdiag = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -96,7 +97,7 @@ export function lstsq(a: Float64Array, m: number, n: number, b: Float64Array): F
     }
     const alpha = q[j * n + j]! > 0 ? -norm : norm;
     // v = x - alpha e1, stored in column j below the diagonal
-    q[j * n + j] -= alpha;
+    q[j * n + j] = (q[j * n + j] ?? 0) - alpha;
     let vnorm2 = 0;
     for (let i = j; i < m; i++) vnorm2 += q[i * n + j]! * q[i * n + j]!;
     if (vnorm2 > 0) {
@@ -104,12 +105,12 @@ export function lstsq(a: Float64Array, m: number, n: number, b: Float64Array): F
         let dot = 0;
         for (let i = j; i < m; i++) dot += q[i * n + j]! * q[i * n + c]!;
         const f = (2 * dot) / vnorm2;
-        for (let i = j; i < m; i++) q[i * n + c] -= f * q[i * n + j]!;
+        for (let i = j; i < m; i++) q[i * n + c] = (q[i * n + c] ?? 0) - (f * q[i * n + j]!);
       }
       let dot = 0;
       for (let i = j; i < m; i++) dot += q[i * n + j]! * y[i]!;
       const f = (2 * dot) / vnorm2;
-      for (let i = j; i < m; i++) y[i] -= f * q[i * n + j]!;
+      for (let i = j; i < m; i++) y[i] = (y[i] ?? 0) - (f * q[i * n + j]!);
     }
     rdiag[j] = alpha;
   }
@@ -125,7 +126,7 @@ export function lstsq(a: Float64Array, m: number, n: number, b: Float64Array): F
     for (let c = j + 1; c < n; c++) s -= q[j * n + c]! * x[c]!;
     x[j] = s / rdiag[j]!;
   }
-  for (let j = 0; j < n; j++) x[j] *= scale[j]!;
+  for (let j = 0; j < n; j++) x[j] = (x[j] ?? 0) * scale[j]!;
   return x;
 }
 
@@ -191,7 +192,7 @@ export function nnls(a: Float64Array, m: number, n: number, b: Float64Array, max
         if (passive[j] && z[j]! <= 0) alpha = Math.min(alpha, x[j]! / (x[j]! - z[j]!));
       }
       for (let j = 0; j < n; j++) {
-        x[j] += alpha * (z[j]! - x[j]!);
+        x[j] = (x[j] ?? 0) + (alpha * (z[j]! - x[j]!));
         if (passive[j] && Math.abs(x[j]!) <= 1e-15) {
           passive[j] = 0;
           x[j] = 0;
@@ -203,8 +204,6 @@ export function nnls(a: Float64Array, m: number, n: number, b: Float64Array, max
   }
   return x;
 }
-
-export { seededRandom, gaussian } from "../util/random.js";
 
 /**
  * Eigen-decomposition of a symmetric k x k matrix by cyclic Jacobi rotations (k small). Returns eigenvalues
