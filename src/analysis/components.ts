@@ -13,6 +13,7 @@
  * the global union-find, which is compacted from time to time: components no waiting plane can reach are retired
  * to the output, so it too stays at the size of one slab of block faces.
  */
+import { DisjointSets } from "../numerics/disjoint-sets.js";
 import { ParameterError, VolumeError } from "../util/errors.js";
 import type { NdArray, TypedArray } from "../volume/index.js";
 import { labelBlock, RunScratch, type Connectivity, type DepthSpec, type Membership } from "./label-block.js";
@@ -63,41 +64,33 @@ interface BlockRecord {
 const DIRS: Array<[number, number, number]> = [];
 for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (dz || dy || dx) DIRS.push([dz, dy, dx]);
 
-/** Growable union-find over global ids (1-based; 0 = none) with component statistics at the roots. */
+/** Union-find over global ids (1-based; 0 = none) with component statistics at the roots. */
 class GlobalSets {
-  parent = new Int32Array(1024);
-  n = 1;
+  private readonly sets = new DisjointSets(1, 1.5); // id 0 is "no component"
   constructor(readonly stats: StatsColumns) {
-    stats.push(Infinity); // id 0 is "no component"
+    stats.push(Infinity);
+  }
+  get n(): number {
+    return this.sets.size;
   }
   add(src: StatsColumns, j: number): number {
-    const id = this.n++;
-    if (id >= this.parent.length) {
-      if (id >= 2 ** 31 - 1) throw new VolumeError("too many components cross block faces for int32 ids", { expected: "< 2^31 - 1" });
-      const p = new Int32Array(Math.ceil(this.parent.length * 1.5));
-      p.set(this.parent);
-      this.parent = p;
-    }
-    this.parent[id] = id;
+    if (this.sets.size >= 2 ** 31 - 1) throw new VolumeError("too many components cross block faces for int32 ids", { expected: "< 2^31 - 1" });
+    const id = this.sets.add();
     this.stats.append(src, j);
     return id;
   }
   find(i: number): number {
-    const p = this.parent;
-    while (p[i] !== i) {
-      const g = p[p[i]!]!;
-      p[i] = g;
-      i = g;
-    }
-    return i;
+    return this.sets.find(i);
+  }
+  isRoot(i: number): boolean {
+    return this.sets.isRoot(i);
   }
   union(a: number, b: number): void {
-    let ra = this.find(a);
-    let rb = this.find(b);
+    const ra = this.sets.find(a);
+    const rb = this.sets.find(b);
     if (ra === rb) return;
-    if (rb < ra) [ra, rb] = [rb, ra];
-    this.parent[rb] = ra;
-    this.stats.mergeFrom(ra, this.stats, rb);
+    const root = this.sets.link(ra, rb);
+    this.stats.mergeFrom(root, this.stats, root === ra ? rb : ra);
   }
 }
 
@@ -292,7 +285,7 @@ export class ComponentLabeller {
           pl[i] = newId[r]!;
         }
       }
-    for (let i = 1; i < gs.n; i++) if (gs.parent[i] === i && newId[i] === 0) this.out.append(gs.stats, i);
+    for (let i = 1; i < gs.n; i++) if (gs.isRoot(i) && newId[i] === 0) this.out.append(gs.stats, i);
     this.global = next;
     this.liveAfterCompact = next.n;
   }
@@ -393,7 +386,7 @@ export class ComponentLabeller {
         got: `${this.voxelsSeen} voxels, ${this.blocks.size} blocks still waiting for neighbours`,
       });
     const gs = this.global;
-    for (let i = 1; i < gs.n; i++) if (gs.parent[i] === i) this.out.append(gs.stats, i);
+    for (let i = 1; i < gs.n; i++) if (gs.isRoot(i)) this.out.append(gs.stats, i);
     this.out.sortByFirstVoxel();
     return { connectivity: this.options.connectivity, shape: this.shape, nComponents: this.out.size, stats: this.out };
   }

@@ -9,6 +9,7 @@
  * Memory: two planes and the per-label statistics (one entry per provisional label: a new label starts at every
  * voxel with no labelled neighbour before it), never the slab.
  */
+import { DisjointSets } from "../numerics/disjoint-sets.js";
 import { ParameterError } from "../util/errors.js";
 import type { Connectivity } from "./label-block.js";
 
@@ -69,8 +70,7 @@ export function checkConnectivity(c: unknown): asserts c is Connectivity {
 
 /** Plane-sweep labelling of slab [z0, z1): feed planes in z order with `addPlane`, then `finish`. */
 export class SlabLabeller {
-  private parent = new Int32Array(1024);
-  private n = 1;
+  private readonly sets = new DisjointSets(1); // label 0 is background
   private readonly st: SlabComponents = { count: [0], sumZ: [0], sumY: [0], sumX: [0], zMin: [0], zMax: [0], yMin: [0], yMax: [0], xMin: [0], xMax: [0], first: [0] };
   private prev: Int32Array;
   private cur: Int32Array;
@@ -95,36 +95,16 @@ export class SlabLabeller {
   }
 
   private find(i: number): number {
-    const p = this.parent;
-    while (p[i] !== i) {
-      const g = p[p[i]!]!;
-      p[i] = g;
-      i = g;
-    }
-    return i;
+    return this.sets.find(i);
   }
 
   private union(a: number, b: number): number {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra === rb) return ra;
     // The smaller (earlier) label is the root: it does not matter for the result, only for speed.
-    if (ra < rb) {
-      this.parent[rb] = ra;
-      return ra;
-    }
-    this.parent[ra] = rb;
-    return rb;
+    return this.sets.union(a, b);
   }
 
   private newLabel(z: number, y: number, x: number, linear: number): number {
-    const id = this.n++;
-    if (id >= this.parent.length) {
-      const p = new Int32Array(this.parent.length * 2);
-      p.set(this.parent);
-      this.parent = p;
-    }
-    this.parent[id] = id;
+    const id = this.sets.add();
     const s = this.st;
     s.count.push(0);
     s.sumZ.push(0);
@@ -195,9 +175,9 @@ export class SlabLabeller {
   finish(): SlabResult {
     if (this.z !== this.z1) throw new ParameterError("the slab is missing planes", { field: "z", expected: `${this.z1 - this.z0} planes`, got: String(this.z - this.z0) });
     const s = this.st;
-    const index = new Int32Array(this.n); // root label -> component + 1
+    const index = new Int32Array(this.sets.size); // root label -> component + 1
     const out: SlabComponents = { count: [], sumZ: [], sumY: [], sumX: [], zMin: [], zMax: [], yMin: [], yMax: [], xMin: [], xMax: [], first: [] };
-    for (let l = 1; l < this.n; l++) {
+    for (let l = 1; l < this.sets.size; l++) {
       const r = this.find(l);
       let c = index[r]! - 1;
       if (c < 0) {
@@ -246,15 +226,7 @@ export function joinSlabs(slabs: readonly SlabResult[], shapeYX: [number, number
     base.push(total);
     total += sl.components.count.length;
   }
-  const parent = Int32Array.from({ length: total }, (_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) {
-      const g = parent[parent[i]!]!;
-      parent[i] = g;
-      i = g;
-    }
-    return i;
-  };
+  const sets = new DisjointSets(total);
   const [Y, X] = shapeYX;
   const cross = crossOffsets(connectivity);
   for (let s = 1; s < sorted.length; s++) {
@@ -270,9 +242,7 @@ export function joinSlabs(slabs: readonly SlabResult[], shapeYX: [number, number
           if (yy < 0 || yy >= Y || xx < 0 || xx >= X) continue;
           const a = below[yy * X + xx]!;
           if (!a) continue;
-          const ra = find(base[s - 1]! + a - 1);
-          const rb = find(base[s]! + b - 1);
-          if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+          sets.union(base[s - 1]! + a - 1, base[s]! + b - 1);
         }
       }
   }
@@ -280,7 +250,7 @@ export function joinSlabs(slabs: readonly SlabResult[], shapeYX: [number, number
   const index = new Int32Array(total);
   sorted.forEach((sl, s) => {
     for (let j = 0; j < sl.components.count.length; j++) {
-      const r = find(base[s]! + j);
+      const r = sets.find(base[s]! + j);
       const c = index[r]! - 1;
       if (c < 0) {
         index[r] = out.count.length + 1;

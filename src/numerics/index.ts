@@ -8,3 +8,4 @@ export * from "./linalg.js";
 export * from "./least-squares.js";
 export * from "./random.js";
 export * from "./stats.js";
+export * from "./disjoint-sets.js";
