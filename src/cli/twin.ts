@@ -101,7 +101,7 @@ export const command: CommandSpec = {
       else if (held !== null || readdirSync(out).length > 0)
         throw new UsageError(held !== null ? "--out holds a twin made from other parameters (pass --overwrite to replace it)" : "--out already holds data (pass --overwrite to replace it)", { path: out, field: "--out" });
     }
-    const r = await generateTwin(p, out, { overwrite, pyramidLevels: levels, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
+    const r = await generateTwin(p, out, { overwrite, pyramidLevels: levels, signal: ctx.signal, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
     if (ctx.signal.aborted) return 130;
     const m = r.manifest;
     const shardInfo = "shard" in r ? { shard: `${r.shard.index}/${r.shard.count}`, finalised: r.finalised } : {};

@@ -10,6 +10,7 @@
  * image removes every label image of the old one (labels/unet of the old volume must not stay on the new one).
  * The twin's own label images are tracked: each gets a completion record with the identity of the image, last.
  */
+import { VolumeError } from "../util/errors.js";
 import { classRgba, type Rgba } from "../util/class-colours.js";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -124,6 +125,11 @@ export interface GenerateOptions {
   shard?: Shard;
   /** Worker threads rendering blocks (0 or 1: this thread; default: one per core). Output does not depend on it. */
   threads?: number;
+  /**
+   * Ctrl-C: no block is started after it, those in flight finish, and the call throws before the manifest (the
+   * store's completion mark) is written, so the store reads as unfinished and the same call completes it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -203,6 +209,8 @@ export async function generateTwin(p: TwinParameters, path: string, options: Gen
     clearShardRecords(path);
     const tasks = twinTasks(p);
     const partial = await renderTwin(p, path, tasks, options);
+    if (options.signal?.aborted)
+      throw new VolumeError("twin generation interrupted; run it again with the same parameters to finish it", { path, got: "stopped between two blocks" }, { cause: options.signal.reason });
     const manifest = await finaliseTwin(p, path, [partial], options);
     return { manifest, path, blocks: tasks.length, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
@@ -328,7 +336,7 @@ async function renderTwin(p: TwinParameters, path: string, tasks: TwinRenderTask
       }
       progress.tick();
     },
-    { threads: options.threads },
+    { threads: options.threads, ...(options.signal ? { signal: options.signal } : {}) },
   );
   progress.finish();
   return { layerCounts, ranges: ranges.map((r) => (r[0] <= r[1] ? r : null)) };
