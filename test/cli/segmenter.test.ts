@@ -117,7 +117,7 @@ describe("ssbct train, segment, report", () => {
     expect(expectOneLineError(bad, "report")).toMatch(/--t expects an integer in 0 \.\. 1/);
   });
 
-  it("sparse labels: labels sparsify, train --init (fine-tuning), suggest, and report without --train-data", async () => {
+  it("sparse labels: labels sparsify, labels import (a napari-style layer), train --init (fine-tuning), suggest, and report without --train-data", async () => {
     const sp = await ssbct(["labels", "sparsify", "--data", "ci.ome.zarr", "--from", "segmentation", "--to", "sparse", "--every", "4", "--json"], { cwd });
     expect(sp.status, sp.stderr).toBe(0);
     const spj = JSON.parse(sp.stdout) as { keptSlices: number[]; annotatedFraction: number };
@@ -125,6 +125,33 @@ describe("ssbct train, segment, report", () => {
     const again = await ssbct(["labels", "sparsify", "--data", "ci.ome.zarr", "--to", "sparse"], { cwd });
     expect(again.status).toBe(2);
     expect(expectOneLineError(again, "labels")).toMatch(/labels\/sparse already exists \(pass --overwrite/);
+
+    // a napari-style layer (0 = not painted, class + 1) on two slices of time point 1, as a zarr array
+    const { ZarrArray, OmeImage } = await import("../../src/volume/index.js");
+    const img = await OmeImage.open(join(cwd, "ci.ome.zarr"));
+    const [nz, ny, nx] = img.shapeZYX;
+    const truth = (await (await img.openLabels("segmentation")).readVolume(1)).data;
+    const painted = new Uint8Array(nz * ny * nx);
+    for (const z of [3, 9]) for (let q = z * ny * nx; q < (z + 1) * ny * nx; q++) painted[q] = Number(truth[q]) + 1;
+    const layer = await ZarrArray.create(join(cwd, "painted.zarr"), { shape: [nz, ny, nx], chunks: [nz, ny, nx], dtype: "uint8" });
+    await layer.write([0, 0, 0], { data: painted, shape: [nz, ny, nx] });
+    const imp = await ssbct(["labels", "import", "--data", "ci.ome.zarr", "--file", "painted.zarr", "--to", "painted", "--t", "1", "--json"], { cwd });
+    expect(imp.status, imp.stderr).toBe(0);
+    const impj = JSON.parse(imp.stdout) as { name: string; t: number; annotatedFraction: number };
+    expect(impj).toMatchObject({ name: "painted", t: 1 });
+    expect(impj.annotatedFraction).toBeCloseTo(2 / nz, 9);
+    const back = (await (await OmeImage.open(join(cwd, "ci.ome.zarr"))).openLabels("painted")).readVolume(1);
+    const stored = (await back).data;
+    for (let q = 0; q < stored.length; q++) {
+      const z = Math.floor(q / (ny * nx));
+      expect(stored[q]).toBe(z === 3 || z === 9 ? Number(truth[q]) : 255);
+      if (z > 10) break;
+    }
+    const small = await ZarrArray.create(join(cwd, "small.zarr"), { shape: [nz - 1, ny, nx], chunks: [nz - 1, ny, nx], dtype: "uint8" });
+    expect(small.shape[0]).toBe(nz - 1);
+    const wrong = await ssbct(["labels", "import", "--data", "ci.ome.zarr", "--file", "small.zarr", "--to", "wrong", "--t", "1"], { cwd });
+    expect(wrong.status).toBe(2);
+    expect(expectOneLineError(wrong, "labels")).toMatch(/shape/);
 
     const ft = await ssbct(["train", "--init", "m1", "--data", "ci.ome.zarr", "--truth", "sparse", "--out", "m1-ft", "--steps", "2", "--patch", "8", "--batch", "1", "--json"], { cwd });
     expect(ft.status, ft.stderr).toBe(0);
