@@ -181,6 +181,15 @@ function readEncoded(job: ChunkJob, task: ChunkTask, where: ChunkLocation): Uint
   return job.crc32c ? stripCrc32c(enc, where) : enc;
 }
 
+/**
+ * The encoded bytes as the asynchronous decoders may hold them: reads of several chunks run concurrently in one
+ * thread (a pyramid task, a block reader), and the shared read buffer is refilled by the next read while a decoder
+ * awaits, so a view of it is copied first. The synchronous in-place decoders use the view directly.
+ */
+function ownBytes(enc: Uint8Array): Uint8Array {
+  return enc.buffer === encBuf.buffer ? enc.slice() : enc;
+}
+
 /** Bytes of one decoded chunk (edge chunks are stored padded to the full chunk shape). */
 export function chunkBytesOf(job: ChunkJob): number {
   return job.chunkShape.reduce((a, b) => a * b, 1) * job.bytesPerElement;
@@ -198,7 +207,7 @@ async function decodeInto(job: ChunkJob, task: ChunkTask, buf: Uint8Array, at: n
     const enc = readEncoded(job, task, where);
     if (!enc) return false;
     const storedBytes = (chunkBytes / job.bytesPerElement) * job.stored.bytesPerElement;
-    const raw = await decodeChunk(enc, job.codec, job.dtype, storedBytes, where);
+    const raw = await decodeChunk(ownBytes(enc), job.codec, job.dtype, storedBytes, where);
     buf.set(unpackStored(raw, job.stored, job.dtype, job.littleEndian, job.chunkShape, where), at);
     return true;
   }
@@ -226,7 +235,7 @@ async function decodeInto(job: ChunkJob, task: ChunkTask, buf: Uint8Array, at: n
         : job.codec.name === "lz4"
           ? (lz4FrameDecodeInto(enc, buf, at, chunkBytes, where), true)
           : job.codec.name === "zstd" && zstdDecodeInto(enc, buf, at, chunkBytes, where);
-    if (!inPlace) buf.set(await decodeChunk(enc, job.codec, job.dtype, chunkBytes, where), at);
+    if (!inPlace) buf.set(await decodeChunk(ownBytes(enc), job.codec, job.dtype, chunkBytes, where), at);
   }
   if (!job.littleEndian && job.bytesPerElement > 1) swapInPlace(buf, at, chunkBytes, job.bytesPerElement);
   return true;
