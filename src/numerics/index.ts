@@ -9,3 +9,4 @@ export * from "./least-squares.js";
 export * from "./random.js";
 export * from "./stats.js";
 export * from "./disjoint-sets.js";
+export * from "./filters.js";

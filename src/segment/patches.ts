@@ -2,6 +2,7 @@
  * Training patches: sampling with oversampling of rare classes (lithium is rare: without it most patches hold no
  * lithium and the network learns to never predict it) and augmentation, pure functions over typed arrays.
  */
+import { gaussianSmoothAxis } from "../numerics/filters.js";
 import { IGNORE_LABEL, type AugmentConfig } from "./plans.js";
 import type { Xoshiro128StarStar } from "../numerics/random.js";
 
@@ -167,27 +168,6 @@ function remap<T extends Float32Array | Uint8Array>(a: T, shape: readonly number
   return out;
 }
 
-function blur1d(a: Float32Array, shape: readonly number[], axis: number, sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const ks = k.reduce((s, v) => s + v, 0);
-  const [d, h, w] = shape as [number, number, number];
-  const stride = [h * w, w, 1][axis]!;
-  const len = shape[axis]!;
-  const out = new Float32Array(a.length);
-  for (let z = 0, o = 0; z < d; z++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++, o++) {
-        const pos = [z, y, x][axis]!;
-        let s = 0;
-        for (let j = -r; j <= r; j++) {
-          const q = Math.min(len - 1, Math.max(0, pos + j)); // edge replicate
-          s += k[j + r]! * a[o + (q - pos) * stride]!;
-        }
-        out[o] = s / ks;
-      }
-  return out;
-}
 
 /**
  * Random flips, 90-degree rotations in y-x (square patches), intensity scale/shift, noise and blur.
@@ -227,7 +207,7 @@ export function augmentPatch(p: Patch, cfg: AugmentConfig, rng: Xoshiro128StarSt
     }
     if (rng.next() < cfg.blurProbability) {
       const s = rng.uniform(cfg.blurSigma_vox[0], cfg.blurSigma_vox[1]);
-      for (let a = 0; a < 3; a++) c = blur1d(c, shape, a, s);
+      for (let a = 0; a < 3; a++) c = gaussianSmoothAxis(c, shape, a, s);
     }
     return c;
   });

@@ -10,6 +10,7 @@
  * anti_aliasing default): without it, noise above the new Nyquist limit folds back into the coarser scan and the
  * model sees a noisier image than a detector of that voxel size would record.
  */
+import { gaussianSmoothAxis } from "../numerics/filters.js";
 import type { TypedArray } from "../volume/index.js";
 import { ParameterError } from "../util/errors.js";
 import { DEFAULT_INFER } from "./plans.js";
@@ -65,27 +66,6 @@ function resampleAxis(src: Float32Array, shape: Shape3, axis: number, nOut: numb
   return { data: dst, shape: out };
 }
 
-/** Gaussian smoothing along one axis, edge values replicated. */
-function smoothAxis(src: Float32Array, shape: Shape3, axis: number, sigma: number): Float32Array {
-  if (!(sigma > 0)) return src;
-  const r = Math.max(1, Math.ceil(4 * sigma));
-  const k = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const ks = k.reduce((s, v) => s + v, 0);
-  for (let i = 0; i < k.length; i++) k[i] = k[i]! / ks;
-  const [d, h, w] = shape;
-  const stride = [h * w, w, 1][axis]!;
-  const len = shape[axis]!;
-  const out = new Float32Array(src.length);
-  for (let z = 0, o = 0; z < d; z++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++, o++) {
-        const pos = axis === 0 ? z : axis === 1 ? y : x;
-        let s = 0;
-        for (let j = -r; j <= r; j++) s += k[j + r]! * src[o + (Math.min(len - 1, Math.max(0, pos + j)) - pos) * stride]!;
-        out[o] = s;
-      }
-  return out;
-}
 
 export interface ResampleOptions {
   /** Channels stacked first (C, z, y, x), each resampled alike (default 1). */
@@ -107,7 +87,7 @@ export function resampleLinear(src: TypedArray | Float32Array, fromShape: readon
     let shape: Shape3 = [fromShape[0], fromShape[1], fromShape[2]];
     for (let a = 0; a < 3; a++) {
       const factor = shape[a]! / toShape[a]!;
-      if (options.antialias !== false && factor > 1) cur = smoothAxis(cur, shape, a, (factor - 1) / 2);
+      if (options.antialias !== false && factor > 1) cur = (factor - 1) / 2 > 0 ? gaussianSmoothAxis(cur, shape, a, (factor - 1) / 2, 4) : cur;
       ({ data: cur, shape } = resampleAxis(cur, shape, a, toShape[a]!));
     }
     out.set(cur, c * vout);
