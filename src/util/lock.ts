@@ -2,7 +2,7 @@
  * One writer per results folder: a lock file with the holder's pid, host and start time. A second job that would
  * write fails at once naming the holder; a lock whose process is gone (same host) is stale and taken over.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { SsbCtError } from "./errors.js";
@@ -24,6 +24,18 @@ export function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** How long an unreadable lock file is taken for one being written before it counts as stale, ms. */
+const UNREADABLE_STALE_MS = 10_000;
+
+/** Modification time of the lock file, ms (now if it vanished meanwhile: not stale). */
+function lockAgeBase(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return Date.now();
   }
 }
 
@@ -64,7 +76,10 @@ export function acquireLock(resultsDir: string): () => void {
         unlinkSync(p);
         continue;
       }
-      if (!holder && attempt === 0 && existsSync(p)) {
+      // An empty or partial lock is one being written this instant (open "wx" creates it before its content is
+      // written): taking it over would let two writers in. Only a lock unreadable for longer than any write takes
+      // is stale (a crash between create and write).
+      if (!holder && attempt === 0 && existsSync(p) && Date.now() - lockAgeBase(p) > UNREADABLE_STALE_MS) {
         unlinkSync(p);
         continue;
       }
